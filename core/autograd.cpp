@@ -1,0 +1,191 @@
+// autograd.cpp: recording nodes and the backward engine (see autograd.hpp).
+#include "core/autograd.hpp"
+
+#include "core/error.hpp"
+
+#include <atomic>
+#include <unordered_map>
+#include <utility>
+
+namespace ag {
+
+namespace {
+thread_local bool t_grad_enabled = true;
+std::atomic<int64_t> g_live_nodes{0};
+}  // namespace
+
+bool grad_enabled() { return t_grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
+int64_t live_nodes() { return g_live_nodes.load(); }
+
+Node::Node(std::string_view name, std::vector<Edge> edges, Tensor out, BackwardFn backward)
+    : name_(name), edges_(std::move(edges)), out_shape_(out.shape()), out_(std::move(out)), backward_(std::move(backward)) {
+    ++g_live_nodes;
+}
+
+Node::~Node() { --g_live_nodes; }
+
+void Node::release() {
+    backward_ = nullptr;
+    out_ = Tensor();
+    edges_.clear();
+}
+
+void record(Tensor& out, std::string_view name, std::span<const Tensor> inputs, BackwardFn backward) {
+    if (!t_grad_enabled) return;
+    bool any = false;
+    for (const Tensor& input : inputs) any = any || (input.defined() && input.requires_grad());
+    if (!any) return;
+
+    std::vector<Edge> edges(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        const Tensor& input = inputs[i];
+        if (!input.defined() || !input.requires_grad()) continue;  // an edge that needs nothing
+        edges[i].shape = input.shape();
+        if (input.grad_fn())
+            edges[i].node = input.grad_fn();
+        else
+            edges[i].leaf = input.impl_ptr();
+    }
+    out.impl()->grad_fn = std::make_shared<Node>(name, std::move(edges), out.detach(), std::move(backward));
+    out.impl()->requires_grad = true;
+}
+
+void record(Tensor& out, std::string_view name, std::initializer_list<Tensor> inputs, BackwardFn backward) {
+    record(out, name, std::span<const Tensor>(inputs.begin(), inputs.size()), std::move(backward));
+}
+
+// --- sum_to ------------------------------------------------------------------------------------
+
+Tensor sum_to(const Tensor& grad, const Shape& shape, std::string_view op) {
+    const Shape& from = grad.shape();
+    if (from == shape) return grad;
+    bool reducible = shape.ndim() <= from.ndim();
+    for (int d = 1; reducible && d <= shape.ndim(); ++d)
+        reducible = shape[-d] == from[-d] || shape[-d] == 1;
+    check(reducible, op, "gradient of shape {} cannot be summed to the input's shape {}", from, shape);
+
+    // every element of grad adds into the element of `shape` it was broadcast from
+    Tensor out = zeros(shape);
+    auto target = broadcast_strides(shape, from);  // 0 along broadcast dimensions
+    const float* g = grad.data();
+    float* o = out.data();
+    int ndim = from.ndim();
+    std::array<int64_t, kMaxDims> index{};
+    int64_t at = 0;  // position in `out` of the current index
+    for (int64_t i = 0, n = grad.numel(); i < n; ++i) {
+        o[at] += g[i];
+        // advance the multi-index like an odometer, keeping `at` in step
+        for (int d = ndim - 1; d >= 0; --d) {
+            at += target[d];
+            if (++index[d] < from[d]) break;
+            at -= target[d] * from[d];
+            index[d] = 0;
+        }
+    }
+    return out;
+}
+
+// --- the engine --------------------------------------------------------------------------------
+
+namespace {
+
+// Nodes reachable from `root`, each after every node that consumes its output (reverse
+// post-order of a depth-first search). Iterative: a chain of 100,000 ops must not overflow the
+// stack.
+std::vector<Node*> topological_order(Node* root) {
+    std::vector<Node*> post_order;
+    std::unordered_map<Node*, bool> visited;
+    std::vector<std::pair<Node*, size_t>> stack{{root, 0}};  // node and the next edge to visit
+    visited[root] = true;
+    while (!stack.empty()) {
+        auto& [node, next] = stack.back();
+        if (next < node->edges().size()) {
+            Node* child = node->edges()[next++].node.get();
+            if (child && !visited[child]) {
+                visited[child] = true;
+                stack.emplace_back(child, 0);  // NOTE: invalidates `node` and `next`; not used after
+            }
+        } else {
+            post_order.push_back(node);
+            stack.pop_back();
+        }
+    }
+    return {post_order.rbegin(), post_order.rend()};
+}
+
+// grad(t) += g for a leaf. The first gradient is copied: `g` may alias another tensor's gradient
+// (add's backward returns dout for both inputs), and the leaf's buffer is later updated in place.
+void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
+    if (!leaf.grad.defined()) {
+        leaf.grad = clone_data(g);
+        return;
+    }
+    float* acc = leaf.grad.data();
+    const float* add = g.data();
+    for (int64_t i = 0, n = g.numel(); i < n; ++i) acc[i] += add[i];
+}
+
+// A node's pending output gradient plus one more contribution, out of place (pending may alias).
+Tensor add_gradients(const Tensor& pending, const Tensor& g) {
+    Tensor sum = empty(g.shape());
+    const float* a = pending.data();
+    const float* b = g.data();
+    float* s = sum.data();
+    for (int64_t i = 0, n = g.numel(); i < n; ++i) s[i] = a[i] + b[i];
+    return sum;
+}
+
+}  // namespace
+
+void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
+    check(root.requires_grad(), "backward", "the tensor does not require grad and has no grad_fn");
+    check(grad.defined() && grad.shape() == root.shape(), "backward", "gradient shape {} does not match output shape {}",
+          grad.defined() ? grad.shape() : Shape{}, root.shape());
+    NoGradGuard no_grad;  // backward's own ops are not recorded
+    if (root.is_leaf()) {
+        accumulate_leaf(*root.impl(), grad);
+        return;
+    }
+
+    std::vector<Node*> order = topological_order(root.grad_fn().get());
+    // Keep every node alive until the end: releasing a node drops its edges, which may hold the
+    // last reference to nodes still waiting in `order`.
+    std::vector<std::shared_ptr<Node>> keep_alive;
+    keep_alive.reserve(order.size());
+    std::unordered_map<Node*, Tensor> pending{{order.front(), grad}};
+
+    for (Node* node : order) {
+        check(node->alive(), "backward",
+              "the graph through '{}' was already freed by an earlier backward; pass retain_graph=true to "
+              "backpropagate twice", node->name());
+        auto found = pending.find(node);
+        Tensor dout = found->second;  // every node in `order` is reached from the root, so it has one
+        pending.erase(found);
+
+        Grads grads = node->apply(dout);
+        const std::vector<Edge>& edges = node->edges();
+        check(grads.size() == edges.size(), node->name(), "backward returned {} gradients for {} inputs", grads.size(),
+              edges.size());
+        for (size_t i = 0; i < edges.size(); ++i) {
+            const Edge& edge = edges[i];
+            if (!edge.needs_grad() || !grads[i].defined()) continue;
+            // the engine, not each op, undoes broadcasting and checks the shape
+            Tensor g = sum_to(grads[i], edge.shape, node->name());
+            if (edge.node) {
+                auto [slot, inserted] = pending.try_emplace(edge.node.get(), g);
+                if (!inserted) slot->second = add_gradients(slot->second, g);
+            } else {
+                accumulate_leaf(*edge.leaf, g);
+            }
+        }
+        if (!retain_graph) {
+            for (const Edge& edge : edges)
+                if (edge.node) keep_alive.push_back(edge.node);
+            node->release();
+        }
+    }
+}
+
+}  // namespace ag

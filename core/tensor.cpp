@@ -1,0 +1,206 @@
+// tensor.cpp: storage, element access, factories and allclose (see tensor.hpp).
+#include "core/tensor.hpp"
+
+#include "core/autograd.hpp"
+#include "core/error.hpp"
+#include "core/random.hpp"
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+namespace ag {
+
+namespace {
+std::atomic<int64_t> g_allocated_bytes{0};
+constexpr size_t kAlignment = 64;  // one cache line; what AVX-512 loads like best
+}  // namespace
+
+Storage::Storage(int64_t n) : size(n) {
+    // aligned_alloc wants a size that is a multiple of the alignment; never ask for 0 bytes
+    size_t bytes = (static_cast<size_t>(n) * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
+    if (bytes == 0) bytes = kAlignment;
+    data = static_cast<float*>(std::aligned_alloc(kAlignment, bytes));
+    if (data == nullptr) fail("storage", "out of memory allocating {} bytes", bytes);
+    g_allocated_bytes += static_cast<int64_t>(bytes);
+}
+
+Storage::~Storage() {
+    size_t bytes = (static_cast<size_t>(size) * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
+    g_allocated_bytes -= static_cast<int64_t>(bytes == 0 ? kAlignment : bytes);
+    std::free(data);
+}
+
+int64_t allocated_bytes() { return g_allocated_bytes.load(); }
+
+// --- Tensor accessors --------------------------------------------------------------------------
+
+static TensorImpl& checked(const std::shared_ptr<TensorImpl>& impl) {
+    if (!impl) fail("tensor", "use of an undefined tensor");
+    return *impl;
+}
+
+const Shape& Tensor::shape() const { return checked(impl_).shape; }
+
+int64_t Tensor::size(int d) const { return shape()[normalize_axis(d, shape(), "size")]; }
+
+float* Tensor::data() const {
+    TensorImpl& t = checked(impl_);
+    return t.storage->data + t.offset;
+}
+
+float Tensor::item() const {
+    check(numel() == 1, "item", "only a one-element tensor converts to a number: got shape {}", shape());
+    return data()[0];
+}
+
+float& Tensor::at(std::initializer_list<int64_t> index) const {
+    const Shape& s = shape();
+    Shape idx{index};
+    check(idx.ndim() == s.ndim(), "at", "index {} has {} coordinates for shape {}", idx, idx.ndim(), s);
+    int64_t flat = 0;
+    for (int d = 0; d < s.ndim(); ++d) {
+        check(idx[d] < s[d], "at", "index {} out of range for shape {}", idx, s);
+        flat = flat * s[d] + idx[d];
+    }
+    return data()[flat];
+}
+
+std::vector<float> Tensor::to_vector() const { return std::vector<float>(data(), data() + numel()); }
+
+bool Tensor::requires_grad() const { return checked(impl_).requires_grad; }
+
+const Tensor& Tensor::requires_grad_(bool value) const {
+    check(is_leaf(), "requires_grad_", "only a leaf's requires_grad can be set; this tensor comes from {}",
+          grad_fn() ? grad_fn()->name() : "");
+    checked(impl_).requires_grad = value;
+    return *this;
+}
+
+Tensor Tensor::grad() const { return checked(impl_).grad; }
+
+void Tensor::zero_grad() const {
+    Tensor g = grad();
+    if (g.defined()) std::memset(g.data(), 0, sizeof(float) * g.numel());
+}
+
+void Tensor::set_grad(const Tensor& grad) const {
+    check(!grad.defined() || grad.shape() == shape(), "set_grad", "gradient shape {} does not match tensor shape {}",
+          grad.defined() ? grad.shape() : Shape{}, shape());
+    checked(impl_).grad = grad;
+}
+
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_).grad_fn; }
+
+Tensor Tensor::detach() const {
+    const TensorImpl& t = checked(impl_);
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = t.storage;
+    impl->offset = t.offset;
+    impl->shape = t.shape;
+    return Tensor(std::move(impl));
+}
+
+void Tensor::backward(bool retain_graph) const {
+    check(numel() == 1, "backward",
+          "grad can be implicitly created only for one-element outputs: got shape {}; pass a gradient", shape());
+    ag::backward(*this, ones(shape()), retain_graph);
+}
+
+void Tensor::backward(const Tensor& grad, bool retain_graph) const { ag::backward(*this, grad, retain_graph); }
+
+// --- factories ---------------------------------------------------------------------------------
+
+Tensor empty(const Shape& shape) {
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = std::make_shared<Storage>(shape.numel());
+    impl->shape = shape;
+    return Tensor(std::move(impl));
+}
+
+Tensor full(const Shape& shape, float value) {
+    Tensor t = empty(shape);
+    std::fill_n(t.data(), t.numel(), value);
+    return t;
+}
+
+Tensor zeros(const Shape& shape) { return full(shape, 0.0f); }
+Tensor ones(const Shape& shape) { return full(shape, 1.0f); }
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape()); }
+Tensor ones_like(const Tensor& t) { return ones(t.shape()); }
+
+Tensor arange(int64_t n) {
+    check(n >= 0, "arange", "n must be non-negative: got {}", n);
+    Tensor t = empty({n});
+    for (int64_t i = 0; i < n; ++i) t.data()[i] = static_cast<float>(i);
+    return t;
+}
+
+Tensor arange(float start, float end, float step) {
+    check(step != 0.0f && std::isfinite(step), "arange", "step must be finite and non-zero: got {}", step);
+    check(std::isfinite(start) && std::isfinite(end), "arange", "bounds must be finite: got {} and {}", start, end);
+    double count = std::ceil((static_cast<double>(end) - start) / step);
+    int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
+    Tensor t = empty({n});
+    for (int64_t i = 0; i < n; ++i) t.data()[i] = static_cast<float>(start + static_cast<double>(i) * step);
+    return t;
+}
+
+Tensor tensor(std::initializer_list<float> values) {
+    return tensor(std::vector<float>(values), Shape{static_cast<int64_t>(values.size())});
+}
+
+Tensor tensor(std::initializer_list<std::initializer_list<float>> rows) {
+    int64_t n = static_cast<int64_t>(rows.size());
+    int64_t m = n ? static_cast<int64_t>(rows.begin()->size()) : 0;
+    std::vector<float> values;
+    for (const auto& row : rows) {
+        check(static_cast<int64_t>(row.size()) == m, "tensor", "rows differ in length: {} and {}", m, row.size());
+        values.insert(values.end(), row.begin(), row.end());
+    }
+    return tensor(values, Shape{n, m});
+}
+
+Tensor tensor(const std::vector<float>& values, const Shape& shape) {
+    check(static_cast<int64_t>(values.size()) == shape.numel(), "tensor", "{} values do not fill shape {} ({} elements)",
+          values.size(), shape, shape.numel());
+    Tensor t = empty(shape);
+    std::copy(values.begin(), values.end(), t.data());
+    return t;
+}
+
+Tensor uniform(const Shape& shape, float low, float high, Generator& gen) {
+    check(std::isfinite(low) && std::isfinite(high) && low <= high, "uniform", "need finite low <= high: got {} and {}",
+          low, high);
+    Tensor t = empty(shape);
+    gen.fill_uniform(t.data(), t.numel(), low, high);
+    return t;
+}
+
+Tensor rand(const Shape& shape, Generator& gen) { return uniform(shape, 0.0f, 1.0f, gen); }
+
+Tensor randn(const Shape& shape, Generator& gen) {
+    Tensor t = empty(shape);
+    gen.fill_normal(t.data(), t.numel());
+    return t;
+}
+
+Tensor clone_data(const Tensor& t) {
+    Tensor out = empty(t.shape());
+    std::copy_n(t.data(), t.numel(), out.data());
+    return out;
+}
+
+bool allclose(const Tensor& a, const Tensor& b, float rtol, float atol) {
+    if (!(a.shape() == b.shape())) return false;
+    const float* x = a.data();
+    const float* y = b.data();
+    for (int64_t i = 0; i < a.numel(); ++i) {
+        if (x[i] == y[i]) continue;  // also equal infinities
+        if (!(std::fabs(x[i] - y[i]) <= atol + rtol * std::fabs(y[i]))) return false;
+    }
+    return true;
+}
+
+}  // namespace ag

@@ -1,0 +1,1 @@
+// dropout.cpp: not yet written

@@ -1,0 +1,1 @@
+// embedding.cpp: not yet written

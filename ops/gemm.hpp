@@ -1,0 +1,29 @@
+// gemm.hpp: single-precision general matrix multiply on raw row-major buffers (BLAS sgemm).
+//
+//   C = alpha · op(A) · op(B) + beta · C        op(X) = X or Xᵀ
+//   op(A) is M×K: A is stored M×K (lda >= K), or K×M when trans_a (lda >= M)
+//   op(B) is K×N: B is stored K×N (ldb >= N), or N×K when trans_b (ldb >= K)
+//   C is M×N (ldc >= N)
+// The argument order is cblas_sgemm's (row-major), so code moves between the two unchanged.
+// When beta == 0, C is written without being read (it may hold garbage or NaN).
+#pragma once
+
+#include <cstdint>
+
+namespace ag {
+
+/// The reference: a plain triple loop, what every faster gemm is tested against.
+void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+/// The gemm ops use: the fastest kernel for this CPU (see simd_level()).
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+/// `batch` independent gemms; matrix b of each operand starts at b * stride_{a,b,c} elements.
+/// A stride of 0 reuses one matrix for every batch (broadcasting).
+void gemm_batched(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                  int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta, float* C,
+                  int64_t ldc, int64_t stride_c, int64_t batch);
+
+}  // namespace ag

@@ -1,0 +1,1 @@
+// layer_norm.cpp: not yet written

@@ -1,0 +1,1 @@
+// matmul.cpp: not yet written

@@ -1,0 +1,1 @@
+// reduce.cpp: not yet written

@@ -1,0 +1,1 @@
+// shape_ops.cpp: not yet written

@@ -1,0 +1,1 @@
+// softmax.cpp: not yet written

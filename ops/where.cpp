@@ -1,0 +1,1 @@
+// where.cpp: not yet written
