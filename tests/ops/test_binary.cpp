@@ -1,1 +1,70 @@
-// not yet written
+// test_binary.cpp: add, sub, mul, div: values, broadcasting, gradients, errors.
+#include "testing.hpp"
+
+using namespace ag;
+using ag::testing::check_close;
+using ag::testing::error_of;
+using ag::testing::param;
+
+TEST_CASE("binary: values by hand") {
+    Tensor a = tensor({{1, 2, 3}, {4, 5, 6}});
+    Tensor b = tensor({10, 20, 30});
+    check_close(a + b, tensor({{11, 22, 33}, {14, 25, 36}}));
+    check_close(a - b, tensor({{-9, -18, -27}, {-6, -15, -24}}));
+    check_close(a * b, tensor({{10, 40, 90}, {40, 100, 180}}));
+    check_close(b / a, tensor({{10, 10, 10}, {2.5f, 4, 5}}));
+    check_close(a * 2.0f, tensor({{2, 4, 6}, {8, 10, 12}}));
+    check_close(1.0f - a, tensor({{0, -1, -2}, {-3, -4, -5}}));
+    check_close(6.0f / a, tensor({{6, 3, 2}, {1.5f, 1.2f, 1}}));
+    check_close(-a, tensor({{-1, -2, -3}, {-4, -5, -6}}));
+}
+
+TEST_CASE("binary: broadcasting both ways: (3, 1) with (1, 4)") {
+    Tensor col = tensor({1, 2, 3}, Shape{3, 1});
+    Tensor row = tensor({{10, 20, 30, 40}});
+    Tensor s = col + row;
+    CHECK(s.shape() == Shape{3, 4});
+    CHECK(s.at({2, 3}) == 43.0f);
+    CHECK(s.at({0, 1}) == 21.0f);
+}
+
+TEST_CASE("binary: gradients by hand for div") {
+    // y = a / b: dy/da = 1/b = 0.5, dy/db = -a/b² = -3/4
+    Tensor a = scalar(3.0f), b = scalar(2.0f);
+    a.requires_grad_();
+    b.requires_grad_();
+    (a / b).backward();
+    CHECK(a.grad().item() == 0.5f);
+    CHECK(b.grad().item() == -0.75f);
+}
+
+TEST_CASE("binary: gradcheck on awkward sizes and broadcasts") {
+    using F = std::function<Tensor(const std::vector<Tensor>&)>;
+    F add_f = [](const std::vector<Tensor>& in) { return add(in[0], in[1]); };
+    F sub_f = [](const std::vector<Tensor>& in) { return sub(in[0], in[1]); };
+    F mul_f = [](const std::vector<Tensor>& in) { return mul(in[0], in[1]); };
+    F div_f = [](const std::vector<Tensor>& in) { return div(in[0], in[1]); };
+    for (int64_t n : {1, 7, 9, 33}) {
+        CAPTURE(n);
+        for (const F& f : {add_f, sub_f, mul_f}) {
+            CHECK_GRADCHECK(f, {param({n}, 1), param({n}, 2)});
+            CHECK_GRADCHECK(f, {param({3, n}, 3), param({n}, 4)});        // row broadcast (bias)
+            CHECK_GRADCHECK(f, {param({2, 1, n}, 5), param({3, 1}, 6)});  // both broadcast
+            CHECK_GRADCHECK(f, {param({n, 2}, 7), param({}, 8)});         // scalar
+        }
+        // keep the divisor away from 0: 2 + |noise|
+        Tensor den = param({n}, 9);
+        for (int64_t i = 0; i < n; ++i) den.data()[i] = 2.0f + std::fabs(den.data()[i]);
+        CHECK_GRADCHECK(div_f, {param({3, n}, 10), den});
+        CHECK_GRADCHECK(div_f, {param({n}, 11), scalar(-1.5f).requires_grad_()});
+    }
+}
+
+TEST_CASE("binary: errors name the op and both shapes") {
+    Tensor a = zeros({2, 3}), b = zeros({4});
+    CHECK(error_of([&] { add(a, b); }) == "[add] shapes cannot be broadcast: (2, 3) and (4,)");
+    CHECK(error_of([&] { sub(a, b); }) == "[sub] shapes cannot be broadcast: (2, 3) and (4,)");
+    CHECK(error_of([&] { mul(a, b); }) == "[mul] shapes cannot be broadcast: (2, 3) and (4,)");
+    CHECK(error_of([&] { div(a, b); }) == "[div] shapes cannot be broadcast: (2, 3) and (4,)");
+    CHECK(error_of([&] { add(a, Tensor()); }) == "[add] an operand is an undefined tensor");
+}
