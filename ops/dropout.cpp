@@ -36,8 +36,10 @@ void dropout_forward_reference(float* out, const float* x, int64_t n, float p, u
         // one Philox block: the random words of elements i .. i+3
         const std::array<uint32_t, 4> words = philox4x32(seed, first + static_cast<uint64_t>(i / 4));
         for (int64_t j = 0; j < 4 && i + j < n; ++j) {
-            // keep with probability 1 - p; a dropped element is written as 0, not x * 0
-            // NOTE: x * 0 would be NaN for an infinite x; PyTorch multiplies, we write 0
+            // keep with probability 1 - p
+            // NOTE: a dropped element is written as 0, not x * 0 (NaN for an infinite x), and a
+            // kept one is divided by 1 - p, not multiplied by 1 / (1 - p), which can differ in the
+            // last bit; a SIMD kernel must do the same to match this one exactly
             const bool keep = uniform01(words[j]) >= p;
             out[i + j] = keep ? x[i + j] / keep_prob : 0.0f;
         }
