@@ -1,1 +1,89 @@
-// dropout.cpp: not yet written
+// dropout.cpp: inverted dropout whose mask is a pure function of (seed, counter).
+//
+//   forward   out[i] = m_i * x[i] / (1 - p)        m_i = [u_i >= p], so P(m_i = 1) = 1 - p
+//   backward  dx[i]  = m_i * dout[i] / (1 - p)     (out is linear in x: the same map on dout)
+//   shapes    x, out, dout, dx all the same; any shape, read as a flat list of n elements
+//
+// "Inverted": the kept elements are scaled up in training, so E[out] = x and evaluation is the
+// identity, with no rescaling at inference.
+//
+// The mask. The op reserves ceil(n / 4) Philox blocks from the generator, starting at counter
+// `first`; each block gives 4 words, one per element:
+//
+//   element i  ->  word i % 4 of philox4x32(seed, first + i / 4)  ->  u_i = uniform01(word)
+//
+//   elements   0 1 2 3 | 4 5 6 7 | 8 ...
+//   counter    first   | first+1 | first+2 ...
+//
+// This is the mapping of Generator::fill_uniform, so u equals rand(x.shape(), gen) drawn from the
+// same generator state. Each u_i depends only on (seed, first, i), not on the elements before it,
+// so any split of the elements across threads or SIMD lanes draws the same mask, and the backward
+// regenerates it from the two numbers (seed, first) instead of storing an n-element mask.
+#include "ops/dropout.hpp"
+
+#include "core/autograd.hpp"
+#include "core/error.hpp"
+
+#include <array>
+
+namespace ag {
+
+// --- kernels -----------------------------------------------------------------------------------
+
+void dropout_forward_reference(float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first) {
+    const float keep_prob = 1.0f - p;
+    for (int64_t i = 0; i < n; i += 4) {
+        // one Philox block: the random words of elements i .. i+3
+        const std::array<uint32_t, 4> words = philox4x32(seed, first + static_cast<uint64_t>(i / 4));
+        for (int64_t j = 0; j < 4 && i + j < n; ++j) {
+            // keep with probability 1 - p
+            // NOTE: a dropped element is written as 0, not x * 0 (NaN for an infinite x), and a
+            // kept one is divided by 1 - p, not multiplied by 1 / (1 - p), which can differ in the
+            // last bit; a SIMD kernel must do the same to match this one exactly
+            const bool keep = uniform01(words[j]) >= p;
+            out[i + j] = keep ? x[i + j] / keep_prob : 0.0f;
+        }
+    }
+}
+
+void dropout_backward_reference(float* dx, const float* dout, int64_t n, float p, uint64_t seed, uint64_t first) {
+    // d(x * m / (1 - p))/dx = m / (1 - p): the forward's own map, applied to dout, with the mask
+    // regenerated from the same (seed, first)
+    dropout_forward_reference(dx, dout, n, p, seed, first);
+}
+
+// --- the op ------------------------------------------------------------------------------------
+
+Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
+    // validate (NOTE: NaN fails both comparisons, so it is rejected too)
+    check(x.defined(), "dropout", "x is an undefined tensor");
+    check(p >= 0.0f && p <= 1.0f, "dropout", "probability p must be in [0, 1], got {}", p);
+
+    // identity: nothing is dropped, so the input itself is the output (no copy, no node)
+    if (p == 0.0f || !training) return x;
+
+    // p == 1 drops everything: zeros, without computing 1 / (1 - p) = 1 / 0
+    // NOTE: no random numbers are needed, so the generator does not advance
+    if (p == 1.0f) {
+        Tensor out = zeros(x.shape());
+        record(out, "dropout", {x}, [](const Tensor& out, const Tensor&) -> Grads { return {zeros(out.shape())}; });
+        return out;
+    }
+
+    // reserve one Philox block per 4 elements, then mask and scale
+    const int64_t n = x.numel();
+    const uint64_t seed = gen.seed();
+    const uint64_t first = gen.reserve(static_cast<uint64_t>((n + 3) / 4));
+    Tensor out = empty(x.shape());
+    dropout_forward_reference(out.data(), x.data(), n, p, seed, first);
+
+    // the backward keeps three numbers, not the mask: it draws the same mask again
+    record(out, "dropout", {x}, [p, seed, first](const Tensor&, const Tensor& dout) -> Grads {
+        Tensor dx = empty(dout.shape());
+        dropout_backward_reference(dx.data(), dout.data(), dout.numel(), p, seed, first);
+        return {dx};
+    });
+    return out;
+}
+
+}  // namespace ag

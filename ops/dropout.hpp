@@ -3,14 +3,27 @@
 //   out = x * m / (1 - p),  m_i = [u_i >= p],  u_i uniform from Philox(seed, offset + i)
 //   dx  = dout * m / (1 - p)      (the mask is regenerated from (seed, offset), never stored)
 // Identity (the same tensor, no node) when p == 0 or not training; p == 1 gives zeros.
+//
+// The random number of element i (the contract every dropout kernel, scalar or SIMD, keeps):
+//   u_i = uniform01(philox4x32(seed, first + i / 4)[i % 4])
+// where `first` is the block counter the op reserved from the generator for this call.
 #pragma once
 
 #include "core/random.hpp"
 #include "core/tensor.hpp"
 
+#include <cstdint>
+
 namespace ag {
 
 /// Zeroes each element with probability p and scales the rest by 1 / (1 - p). p in [0, 1].
 Tensor dropout(const Tensor& x, float p, bool training, Generator& gen);
+
+// --- kernels (raw buffers, no validation: 0 < p < 1) -------------------------------------------
+
+/// out[i] = m_i ? x[i] / (1 - p) : 0 with m_i = u_i >= p, u_i as above, for i < n.
+void dropout_forward_reference(float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first);
+/// dx[i] = m_i ? dout[i] / (1 - p) : 0, regenerating the forward's mask from (seed, first).
+void dropout_backward_reference(float* dx, const float* dout, int64_t n, float p, uint64_t seed, uint64_t first);
 
 }  // namespace ag

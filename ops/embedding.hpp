@@ -16,4 +16,13 @@ namespace ag {
 /// A negative padding_idx counts from the end, as in PyTorch.
 Tensor embedding(const Tensor& ids, const Tensor& weight, std::optional<int64_t> padding_idx = std::nullopt);
 
+// --- kernels (raw buffers, no validation: ids must be integral and in [0, V)) -------------------
+
+/// Gather: out[n, :] = weight[ids[n], :] for n < N.   out [N, D], ids [N], weight [V, D]
+void embedding_forward_reference(float* out, const float* ids, const float* weight, int64_t N, int64_t D);
+/// Scatter-add: dweight = 0, then dweight[ids[n], :] += dout[n, :] for n < N, skipping ids equal to
+/// padding_idx (in [0, V), or -1 for none).   dweight [V, D], dout [N, D], ids [N]
+void embedding_backward_reference(float* dweight, const float* dout, const float* ids, int64_t N, int64_t V, int64_t D,
+                                  int64_t padding_idx);
+
 }  // namespace ag

@@ -1,1 +1,173 @@
-// not yet written
+// test_dropout.cpp: dropout's mask contract, its statistics, the regenerated backward mask, the
+// identity and all-zero cases, and its errors.
+#include "testing.hpp"
+
+#include <cmath>
+
+using namespace ag;
+using ag::testing::check_close;
+using ag::testing::error_of;
+using ag::testing::param;
+
+namespace {
+
+// True when a and b hold bitwise-equal values (same shape).
+bool same_values(const Tensor& a, const Tensor& b) { return a.shape() == b.shape() && a.to_vector() == b.to_vector(); }
+
+}  // namespace
+
+TEST_CASE("dropout follows the element-to-counter contract") {
+    // u_i = uniform01(word i % 4 of philox4x32(seed, first + i / 4)), written out here on its own
+    const float p = 0.3f;
+    for (int64_t n : {1, 7, 8, 9, 33, 1000}) {
+        CAPTURE(n);
+        Tensor x = param({n}, 1);
+        Generator gen(1234);
+        gen.reserve(5);  // a generator that has already been used: first = 5
+        Tensor out = dropout(x, p, true, gen);
+        CHECK(gen.offset() == 5 + static_cast<uint64_t>((n + 3) / 4));  // ceil(n / 4) blocks reserved
+        Tensor expected = empty({n});
+        for (int64_t i = 0; i < n; ++i) {
+            const float u = uniform01(philox4x32(1234, 5 + static_cast<uint64_t>(i / 4))[i % 4]);
+            expected.data()[i] = u >= p ? x.data()[i] / (1.0f - p) : 0.0f;
+        }
+        CHECK(same_values(out, expected));
+    }
+}
+
+TEST_CASE("dropout draws the same numbers as rand from the same generator state") {
+    Tensor x = ones({3, 11});
+    Generator a(99), b(99);
+    Tensor out = dropout(x, 0.5f, true, a);
+    Tensor u = rand({3, 11}, b);
+    int64_t disagreements = 0;
+    for (int64_t i = 0; i < x.numel(); ++i) disagreements += (out.data()[i] != 0.0f) != (u.data()[i] >= 0.5f);
+    CHECK(disagreements == 0);
+    CHECK(a.offset() == b.offset());
+}
+
+TEST_CASE("dropout is deterministic for a seed") {
+    Tensor x = param({7, 9}, 2);
+    Generator a(42), b(42), c(43);
+    Tensor out_a = dropout(x, 0.3f, true, a);
+    CHECK(same_values(out_a, dropout(x, 0.3f, true, b)));
+    CHECK_FALSE(same_values(out_a, dropout(x, 0.3f, true, c)));
+}
+
+TEST_CASE("dropout draws a new mask on each call") {
+    Tensor x = ones({1000});
+    Generator gen(7);
+    Tensor first = dropout(x, 0.5f, true, gen);
+    CHECK(gen.offset() == 250);
+    Tensor second = dropout(x, 0.5f, true, gen);
+    CHECK(gen.offset() == 500);
+    CHECK_FALSE(same_values(first, second));
+}
+
+TEST_CASE("dropout drops a fraction close to p and scales the rest by exactly 1 / (1 - p)") {
+    const int64_t n = 100000;
+    Tensor x = param({n}, 3);
+    for (float p : {0.1f, 0.5f, 0.9f}) {
+        CAPTURE(p);
+        Generator gen(11);
+        Tensor out = dropout(x, p, true, gen);
+        int64_t dropped = 0, wrongly_scaled = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            const float y = out.data()[i];
+            if (y == 0.0f)
+                ++dropped;
+            else if (y != x.data()[i] / (1.0f - p))  // a kept value is x, scaled, and nothing else
+                ++wrongly_scaled;
+        }
+        CHECK(wrongly_scaled == 0);
+        // the number dropped is Binomial(n, p): mean n p, standard deviation sqrt(n p (1 - p))
+        const double mean = static_cast<double>(n) * p;
+        const double sd = std::sqrt(static_cast<double>(n) * p * (1.0 - p));
+        CAPTURE(dropped);
+        CHECK(std::fabs(static_cast<double>(dropped) - mean) <= 5.0 * sd);
+    }
+}
+
+TEST_CASE("dropout backward regenerates the forward's mask") {
+    for (int64_t n : {1, 7, 9, 33, 1000}) {
+        CAPTURE(n);
+        Tensor x = param({n}, 4);
+        Generator gen(5);
+        gen.reserve(3);
+        Tensor out = dropout(x, 0.4f, true, gen);
+        // another draw from the same generator in between must not change this node's mask
+        dropout(x, 0.4f, true, gen);
+        Tensor dout = param({n}, 5).detach();
+        out.backward(dout);
+        // out = x m / (1 - p) and dx = dout m / (1 - p), so dx = dout * out / x wherever x != 0
+        // (a normal sample is never exactly 0; were one, its dx would go unchecked)
+        Tensor expected = clone_data(x.grad());
+        for (int64_t i = 0; i < n; ++i)
+            if (x.data()[i] != 0.0f) expected.data()[i] = dout.data()[i] * out.data()[i] / x.data()[i];
+        check_close(x.grad(), expected, 1e-5f, 1e-6f);
+    }
+}
+
+TEST_CASE("dropout keeps no mask: the node holds three numbers, not a tensor") {
+    Tensor x = param({1000}, 6);
+    int64_t one_output = 0;
+    {
+        int64_t before = allocated_bytes();
+        Tensor t = empty({1000});
+        one_output = allocated_bytes() - before;
+    }
+    Generator gen(8);
+    int64_t before = allocated_bytes();
+    Tensor out = dropout(x, 0.5f, true, gen);
+    CHECK(out.requires_grad());
+    CHECK(allocated_bytes() - before == one_output);
+}
+
+TEST_CASE("dropout is the identity for p == 0 and in evaluation") {
+    Tensor x = param({3, 4}, 7);
+    Generator gen(9);
+    Tensor zero_p = dropout(x, 0.0f, true, gen);
+    Tensor eval = dropout(x, 0.5f, false, gen);
+    // the same tensor, not a copy: no new storage and no node
+    CHECK(zero_p.impl() == x.impl());
+    CHECK(eval.impl() == x.impl());
+    CHECK(eval.is_leaf());
+    CHECK(gen.offset() == 0);  // no random numbers drawn
+}
+
+TEST_CASE("dropout with p == 1 gives zeros and a zero gradient") {
+    Tensor x = param({7}, 8);
+    Generator gen(10);
+    Tensor out = dropout(x, 1.0f, true, gen);
+    check_close(out, zeros({7}), 0.0f, 0.0f);
+    out.backward(ones({7}));
+    check_close(x.grad(), zeros({7}), 0.0f, 0.0f);  // zeros, not 0 * inf = NaN
+}
+
+TEST_CASE("dropout gradcheck with the generator re-seeded inside f") {
+    for (float p : {0.3f, 0.5f, 1.0f}) {
+        for (const Shape& shape : {Shape{1}, Shape{7}, Shape{9}, Shape{3, 11}}) {
+            CAPTURE(p);
+            CAPTURE(shape.numel());
+            Tensor x = param(shape, 9);
+            // a fresh generator per call, so every evaluation draws the same mask
+            auto f = [p](const std::vector<Tensor>& in) {
+                Generator gen(21);
+                return dropout(in[0], p, true, gen);
+            };
+            CHECK_GRADCHECK(f, {x});
+        }
+    }
+}
+
+TEST_CASE("dropout errors name the op and the offending p") {
+    Tensor x = ones({3});
+    Generator gen(0);
+    CHECK(error_of([&] { dropout(x, -0.1f, true, gen); }) == "[dropout] probability p must be in [0, 1], got -0.1");
+    CHECK(error_of([&] { dropout(x, 1.5f, true, gen); }) == "[dropout] probability p must be in [0, 1], got 1.5");
+    CHECK(error_of([&] { dropout(x, NAN, true, gen); }) == "[dropout] probability p must be in [0, 1], got nan");
+    // a bad p is an error in evaluation too, where it would otherwise go unnoticed
+    CHECK(error_of([&] { dropout(x, 2.0f, false, gen); }) == "[dropout] probability p must be in [0, 1], got 2");
+    CHECK(error_of([&] { dropout(Tensor(), 0.5f, true, gen); }) == "[dropout] x is an undefined tensor");
+    CHECK(gen.offset() == 0);
+}
