@@ -183,6 +183,22 @@ TEST_CASE("cross_entropy is stable for large logits") {
     CHECK(cross_entropy(tensor({{1000.0f, 0.0f}}), tensor({0.0f})).item() == doctest::Approx(0.0f));
 }
 
+TEST_CASE("cross_entropy with masked (-inf) logits") {
+    // logits [0, -inf, 1], target 2: p = [1, 0, e] / (1 + e) = [0.2689414, 0, 0.7310586],
+    // loss = -log 0.7310586 = 0.3132617, dz = p - onehot (PyTorch agrees)
+    Tensor z = tensor({{0.0f, -INFINITY, 1.0f}});
+    z.requires_grad_();
+    Tensor loss = cross_entropy(z, tensor({2.0f}));
+    CHECK(loss.item() == doctest::Approx(0.3132617f));
+    loss.backward();
+    check_close(z.grad(), tensor({{0.2689414f, 0.0f, -0.2689414f}}));
+    // with smoothing, the masked class carries target mass ε / C and log 0 = -inf: the loss is
+    // +inf (as PyTorch), not NaN
+    CrossEntropyOptions smooth;
+    smooth.label_smoothing = 0.1f;
+    CHECK(cross_entropy(z, tensor({2.0f}), smooth).item() == INFINITY);
+}
+
 TEST_CASE("cross_entropy flattens logits [..., C] with targets [...]") {
     // [2, 2, 5] logits with [2, 2] targets are the 4 rows of fixed_logits(); None keeps shape (2, 2)
     Tensor z = tensor(fixed_logits().to_vector(), Shape{2, 2, 5});
