@@ -28,7 +28,7 @@ struct CrossEntropyOptions {
 };
 
 /// Cross-entropy between logits [N, C] and integral class targets [N]. Output: scalar, or [N]
-/// with Reduction::None.
+/// (the targets' shape) with Reduction::None.
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& options = {});
 
 // --- kernels: N rows of C classes; the scalar references for the SIMD kernels ---------------
