@@ -264,8 +264,9 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
         const Shape& s = xs[k].shape();
         bool match = s.ndim() == first.ndim();
         for (int d = 0; match && d < s.ndim(); ++d) match = d == at || s[d] == first[d];
-        check(match, "concat", "tensor {} has shape {} but tensor 0 has shape {}: sizes must match except along axis {}",
-              k, s, first, axis);
+        check(match, "concat",
+              "tensor {} has shape {} but tensor 0 has shape {}: sizes must match except along axis {}", k, s, first,
+              axis);
         shape[at] += s[at];
     }
 

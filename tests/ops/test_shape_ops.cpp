@@ -171,7 +171,8 @@ TEST_CASE("transpose and permute errors") {
     CHECK(error_of([&] { transpose(x, 0, 3); }) == "[transpose] axis 3 out of range for shape (2, 3, 4)");
     CHECK(error_of([&] { permute(x, {0, 1}); }) ==
           "[permute] dims (0, 1) has 2 entries for shape (2, 3, 4) of 3 dimensions");
-    CHECK(error_of([&] { permute(x, {0, 2, -3}); }) == "[permute] dims (0, 2, -3) is not a permutation: axis 0 repeats");
+    CHECK(error_of([&] { permute(x, {0, 2, -3}); }) ==
+          "[permute] dims (0, 2, -3) is not a permutation: axis 0 repeats");
     CHECK(error_of([&] { permute(x, {0, 1, 5}); }) == "[permute] axis 5 out of range for shape (2, 3, 4)");
 }
 
@@ -222,7 +223,8 @@ TEST_CASE("slice and narrow errors") {
     CHECK(error_of([&] { slice(x, 1, 0, 4, 0); }) == "[slice] step must be positive: got 0");
     CHECK(error_of([&] { slice(x, 1, 0, 4, -1); }) == "[slice] step must be positive: got -1");
     CHECK(error_of([&] { slice(x, 2, 0, 1); }) == "[slice] axis 2 out of range for shape (2, 4)");
-    CHECK(error_of([&] { narrow(x, 1, 3, 2); }) == "[narrow] start 3 + length 2 exceeds size 4 of axis 1 of shape (2, 4)");
+    CHECK(error_of([&] { narrow(x, 1, 3, 2); }) ==
+          "[narrow] start 3 + length 2 exceeds size 4 of axis 1 of shape (2, 4)");
     CHECK(error_of([&] { narrow(x, 1, 5, 0); }) == "[narrow] start 5 out of range for axis 1 of shape (2, 4)");
     CHECK(error_of([&] { narrow(x, 1, 0, -1); }) == "[narrow] length must be non-negative: got -1");
 }

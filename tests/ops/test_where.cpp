@@ -120,5 +120,6 @@ TEST_CASE("masked_fill errors") {
           "[masked_fill] mask of shape (3,) does not broadcast to x's shape (2, 1)");
     CHECK(error_of([] { masked_fill(ones({2, 3}), ones({4}), 0.0f); }) ==
           "[masked_fill] mask of shape (4,) does not broadcast to x's shape (2, 3)");
-    CHECK(error_of([] { masked_fill(ones({2, 3}), Tensor(), 0.0f); }) == "[masked_fill] an operand is an undefined tensor");
+    CHECK(error_of([] { masked_fill(ones({2, 3}), Tensor(), 0.0f); }) ==
+          "[masked_fill] an operand is an undefined tensor");
 }
