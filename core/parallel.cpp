@@ -98,14 +98,19 @@ public:
         start_if_needed();
         if (size_.load() == 1) return run_inline(begin, end, grain, chunk_fn, f);
 
-        // publish the job and wake the workers
+        // publish the job and wake as many workers as there are chunks beyond the caller's first
         Job job(chunk_fn, f, begin, end, grain);
         {
             std::lock_guard lock(mutex_);
             job_ = &job;
             ++generation_;
         }
-        wake_.notify_all();
+        int64_t helpers = std::min(job.num_chunks - 1, static_cast<int64_t>(workers_.size()));
+        if (helpers == static_cast<int64_t>(workers_.size())) {
+            wake_.notify_all();
+        } else {
+            for (int64_t i = 0; i < helpers; ++i) wake_.notify_one();
+        }
 
         // take chunks like any worker, then wait for the workers that joined to finish theirs
         work_on(job);
@@ -125,8 +130,11 @@ private:
 
     // owner_ held, no workers. The caller is thread number 1, so n - 1 workers.
     void start(int n) {
+        // NOTE: a new thread may first run after the next job is published; reading generation_
+        // then would make it skip that job. So it gets the generation of the moment it was made.
+        uint64_t now = generation_;  // no job runs while owner_ is held, so nobody writes it
         try {
-            for (int i = 1; i < n; ++i) workers_.emplace_back([this] { worker_loop(); });
+            for (int i = 1; i < n; ++i) workers_.emplace_back([this, now] { worker_loop(now); });
         } catch (...) {  // the system refused a thread: leave a consistent pool behind
             stop_workers();
             throw;
@@ -148,14 +156,15 @@ private:
         size_.store(0);
     }
 
-    void worker_loop() {
+    // `seen`: the last generation this worker knows of; it joins each later job once.
+    void worker_loop(uint64_t seen) {
         std::unique_lock lock(mutex_);
-        uint64_t seen = generation_;  // jobs up to this one are not ours to join
         for (;;) {
             wake_.wait(lock, [&] { return stop_ || (job_ != nullptr && generation_ != seen); });
             if (stop_) return;
             seen = generation_;
             Job* job = job_;
+            if (job->next_chunk.load() >= job->num_chunks) continue;  // woke too late: all claimed
             ++active_;
             lock.unlock();
             work_on(*job);
