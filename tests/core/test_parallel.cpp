@@ -107,6 +107,10 @@ TEST_CASE("parallel_for: a range of at most one grain runs inline, and an empty 
     });
     CHECK(chunks == Chunks{{3, 10}});
     CHECK(where == std::this_thread::get_id());
+    // no pool was involved, so a parallel_for inside this one chunk may still use the pool
+    bool inside = true;
+    parallel_for(0, 5, 8, [&](int64_t, int64_t) { inside = in_parallel_region(); });
+    CHECK(!inside);
     CHECK(record_chunks(4, 4, 8).empty());
     CHECK(record_chunks(9, 2, 8).empty());
     CHECK(num_chunks(9, 2, 8) == 0);
@@ -137,6 +141,20 @@ TEST_CASE("parallel_reduce: a float sum is bitwise identical for 1, 2, 3 and 8 t
     float left_to_right = 0.0f;
     for (float v : x) left_to_right += v;
     CHECK(std::bit_cast<uint32_t>(left_to_right) != std::bit_cast<uint32_t>(parallel_sum(x, grain)));
+    // a combine that is not commutative sees the partials in chunk order, the identity never
+    {
+        ThreadCount count(8);
+        std::vector<int64_t> firsts = parallel_reduce(
+            int64_t{0}, int64_t{1000}, grain, std::vector<int64_t>{-1},
+            [](int64_t b, int64_t) { return std::vector<int64_t>{b}; },
+            [](std::vector<int64_t> acc, const std::vector<int64_t>& part) {
+                acc.insert(acc.end(), part.begin(), part.end());
+                return acc;
+            });
+        std::vector<int64_t> expected_firsts;
+        for (int64_t b = 0; b < 1000; b += grain) expected_firsts.push_back(b);
+        CHECK(firsts == expected_firsts);
+    }
     CHECK(parallel_reduce(int64_t{5}, int64_t{5}, grain, -1.5f, [](int64_t, int64_t) { return 0.0f; },
                           [](float a, float b) { return a + b; }) == -1.5f);  // empty: the identity
 }
