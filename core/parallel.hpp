@@ -56,12 +56,13 @@ void set_num_threads(int n);
 /// The thread count AG_NUM_THREADS=`value` asks for: hardware_concurrency() when value is null
 /// (unset) or empty, else value as a whole number in [1, kMaxThreads]; throws ag::Error otherwise.
 int parse_num_threads(const char* value);
-/// Whether this thread is running a parallel_for chunk (a parallel_for here runs inline).
+/// Whether this thread runs a chunk of a parallel_for of 2+ chunks (a parallel_for here runs inline).
 bool in_parallel_region();
 
 /// Number of chunks parallel_for cuts [begin, end) into: ceil((end - begin) / grain), 0 if empty.
 inline int64_t num_chunks(int64_t begin, int64_t end, int64_t grain) {
-    return end > begin ? (end - begin + grain - 1) / grain : 0;
+    // NOTE: not (n + grain - 1) / grain, which overflows for a grain near INT64_MAX ("never split")
+    return end > begin ? (end - begin) / grain + ((end - begin) % grain != 0) : 0;
 }
 
 namespace detail {

@@ -8,6 +8,7 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -114,6 +115,10 @@ TEST_CASE("parallel_for: a range of at most one grain runs inline, and an empty 
     CHECK(record_chunks(4, 4, 8).empty());
     CHECK(record_chunks(9, 2, 8).empty());
     CHECK(num_chunks(9, 2, 8) == 0);
+    // the largest grain means "never split"
+    const int64_t never = std::numeric_limits<int64_t>::max();
+    CHECK(num_chunks(0, 10, never) == 1);
+    CHECK(record_chunks(0, 10, never) == Chunks{{0, 10}});
     std::string message = error_of([] { parallel_for(0, 10, 0, [](int64_t, int64_t) {}); });
     CHECK(message.find("[parallel_for] grain must be >= 1, got 0") != std::string::npos);
 }
