@@ -27,20 +27,29 @@ void validate(const AdamOptions& o, std::string_view op) {
 
 void adam_update_reference(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq_or_null,
                            const float* grad, int64_t n, AdamStep s) {
-    const float step_size = s.lr / s.bias_correction1;
-    const float decay = 1.0f - s.lr * s.weight_decay;  // AdamW's shrink factor
+    // the float scalars, each computed in double and rounded once (as PyTorch passes them)
+    const float beta1 = static_cast<float>(s.beta1);
+    const float beta2 = static_cast<float>(s.beta2);
+    const float one_minus_beta1 = static_cast<float>(1.0 - s.beta1);
+    const float one_minus_beta2 = static_cast<float>(1.0 - s.beta2);
+    const float weight_decay = static_cast<float>(s.weight_decay);
+    const float decay = static_cast<float>(1.0 - s.lr * s.weight_decay);  // AdamW's shrink factor
+    const float step_size = static_cast<float>(s.lr / s.bias_correction1);
+    const float bias_correction2_sqrt = static_cast<float>(std::sqrt(s.bias_correction2));
+    const float eps = static_cast<float>(s.eps);
+
     for (int64_t i = 0; i < n; ++i) {
         float p = param[i];
         float g = grad[i];
         // weight decay: decoupled shrink (AdamW) or L2 gradient (Adam)
         if (s.decoupled) {
             p = p * decay;
-        } else if (s.weight_decay != 0.0f) {
-            g = g + s.weight_decay * p;
+        } else if (weight_decay != 0.0f) {
+            g = g + weight_decay * p;
         }
         // moments
-        float m = exp_avg[i] * s.beta1 + (1.0f - s.beta1) * g;
-        float v = exp_avg_sq[i] * s.beta2 + (1.0f - s.beta2) * g * g;
+        float m = exp_avg[i] * beta1 + one_minus_beta1 * g;
+        float v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g;
         exp_avg[i] = m;
         exp_avg_sq[i] = v;
         if (max_exp_avg_sq_or_null != nullptr) {
@@ -48,7 +57,7 @@ void adam_update_reference(float* param, float* exp_avg, float* exp_avg_sq, floa
             max_exp_avg_sq_or_null[i] = v;
         }
         // bias-corrected step
-        float denom = std::sqrt(v) / s.bias_correction2_sqrt + s.eps;
+        float denom = std::sqrt(v) / bias_correction2_sqrt + eps;
         param[i] = p - step_size * (m / denom);
     }
 }
@@ -89,18 +98,10 @@ void Adam::step() {
             if (o.amsgrad && !st.max_exp_avg_sq.defined()) st.max_exp_avg_sq = zeros(p.shape());
             st.step += 1;
 
-            // bias corrections in double: beta^t underflows gracefully and 1 - beta^t stays exact
+            // bias corrections of step t, in double as PyTorch
             double t = static_cast<double>(st.step);
-            double bias_correction1 = 1.0 - std::pow(o.beta1, t);
-            double bias_correction2 = 1.0 - std::pow(o.beta2, t);
-            AdamStep s{static_cast<float>(o.lr),
-                       static_cast<float>(o.beta1),
-                       static_cast<float>(o.beta2),
-                       static_cast<float>(o.eps),
-                       static_cast<float>(o.weight_decay),
-                       static_cast<float>(bias_correction1),
-                       static_cast<float>(std::sqrt(bias_correction2)),
-                       decoupled_};
+            AdamStep s{o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, 1.0 - std::pow(o.beta1, t),
+                       1.0 - std::pow(o.beta2, t), decoupled_};
             adam_update_reference(p.data(), st.exp_avg.data(), st.exp_avg_sq.data(),
                                   o.amsgrad ? st.max_exp_avg_sq.data() : nullptr, grad.data(), p.numel(), s);
         }

@@ -31,15 +31,18 @@ struct AdamOptions {
 };
 
 /// The scalars of one Adam/AdamW update of one parameter at one step.
+/// NOTE: doubles, like the Python numbers PyTorch computes them in: the kernel derives 1 - beta,
+/// lr / bias_correction1 ... in double and rounds each to float once. Computing 1 - beta2 from a
+/// float beta2 instead would be off by 5e-5 relative (0.999f is 0.99899995).
 struct AdamStep {
-    float lr;
-    float beta1;
-    float beta2;
-    float eps;
-    float weight_decay;
-    float bias_correction1;       ///< 1 - beta1^t
-    float bias_correction2_sqrt;  ///< sqrt(1 - beta2^t)
-    bool decoupled;               ///< AdamW (p *= 1 - lr*wd) rather than Adam (g += wd*p)
+    double lr;
+    double beta1;
+    double beta2;
+    double eps;
+    double weight_decay;
+    double bias_correction1;  ///< 1 - beta1^t
+    double bias_correction2;  ///< 1 - beta2^t
+    bool decoupled;           ///< AdamW (p *= 1 - lr*wd) rather than Adam (g += wd*p)
 };
 
 /// The update of one parameter in one pass over n floats of param, both moments, the amsgrad

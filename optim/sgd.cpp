@@ -26,18 +26,24 @@ void validate(const SGDOptions& o, std::string_view op) {
 }  // namespace
 
 void sgd_update_reference(float* param, float* momentum_buffer_or_null, const float* grad, int64_t n, SGDStep s) {
+    // the float scalars, each computed in double and rounded once
+    const float lr = static_cast<float>(s.lr);
+    const float momentum = static_cast<float>(s.momentum);
+    const float one_minus_dampening = static_cast<float>(1.0 - s.dampening);
+    const float weight_decay = static_cast<float>(s.weight_decay);
     float* buf = momentum_buffer_or_null;
+
     for (int64_t i = 0; i < n; ++i) {
         float g = grad[i];
         // weight decay: the gradient of wd/2 * p^2
-        if (s.weight_decay != 0.0f) g = g + s.weight_decay * param[i];
+        if (weight_decay != 0.0f) g = g + weight_decay * param[i];
         // momentum: the buffer starts as the first gradient, then blends
         if (buf != nullptr) {
-            buf[i] = s.first_step ? g : s.momentum * buf[i] + (1.0f - s.dampening) * g;
-            g = s.nesterov ? g + s.momentum * buf[i] : buf[i];
+            buf[i] = s.first_step ? g : buf[i] * momentum + one_minus_dampening * g;
+            g = s.nesterov ? g + momentum * buf[i] : buf[i];
         }
         // descend
-        param[i] = param[i] - s.lr * g;
+        param[i] = param[i] - lr * g;
     }
 }
 
@@ -69,8 +75,7 @@ void SGD::step() {
                 buf = empty(p.shape());  // the kernel copies the gradient in
                 first_step = true;
             }
-            SGDStep s{static_cast<float>(o.lr), static_cast<float>(o.momentum), static_cast<float>(o.dampening),
-                      static_cast<float>(o.weight_decay), o.nesterov, first_step};
+            SGDStep s{o.lr, o.momentum, o.dampening, o.weight_decay, o.nesterov, first_step};
             sgd_update_reference(p.data(), o.momentum != 0 ? buf.data() : nullptr, grad.data(), p.numel(), s);
         }
     }

@@ -27,12 +27,13 @@ struct SGDOptions {
     bool nesterov = false;
 };
 
-/// The scalars of one SGD update of one parameter.
+/// The scalars of one SGD update of one parameter; doubles, rounded to float once in the kernel
+/// after computing 1 - dampening in double (as PyTorch does with its Python numbers).
 struct SGDStep {
-    float lr;
-    float momentum;
-    float dampening;
-    float weight_decay;
+    double lr;
+    double momentum;
+    double dampening;
+    double weight_decay;
     bool nesterov;
     bool first_step;  ///< the momentum buffer is set to the gradient, not blended
 };
