@@ -33,7 +33,7 @@ struct AdamOptions {
 /// The scalars of one Adam/AdamW update of one parameter at one step.
 /// NOTE: doubles, like the Python numbers PyTorch computes them in: the kernel derives 1 - beta,
 /// lr / bias_correction1 ... in double and rounds each to float once. Computing 1 - beta2 from a
-/// float beta2 instead would be off by 5e-5 relative (0.999f is 0.99899995).
+/// float beta2 instead would be off by 1.3e-5 relative (0.999f is 0.99900001).
 struct AdamStep {
     double lr;
     double beta1;

@@ -51,6 +51,17 @@ TEST_CASE("Adam two steps by hand, with bias correction") {
     check_close(*state.find("state.0.exp_avg_sq"), tensor({0.00124975f}), 1e-6f, 0);
 }
 
+TEST_CASE("Adam adds eps after the bias correction of sqrt(v)") {
+    // lr 0.1, eps 0.5 (large, so that its place shows), p = 1, g = 0.5, step 1:
+    //   m = 0.05, v = 0.00025; step size 0.1 / 0.1 = 1; sqrt(v) / sqrt(0.001) = 0.5
+    //   PyTorch:        denom = 0.5 + 0.5 = 1                          -> p = 1 - 0.05 / 1 = 0.95
+    //   eps too early:  denom = (sqrt(0.00025) + 0.5) / sqrt(0.001) = 16.3 -> p = 0.99694
+    Tensor p = param_with_grad({1}, {0.5f});
+    Adam opt({p}, {.lr = 0.1, .eps = 0.5});
+    opt.step();
+    check_close(p, tensor({0.95f}), 1e-6f, 0);
+}
+
 TEST_CASE("Adam weight decay is L2 in the gradient; AdamW's is decoupled") {
     // p = 10, g = -0.5, wd = 0.1, lr = 0.1. The first Adam step moves p by lr * sign(gradient used):
     //   Adam:  g = -0.5 + 0.1 * 10 = 0.5 > 0        -> p = 10 - 0.1 = 9.9

@@ -57,7 +57,7 @@ CONFIGS = {
                          [(["w", "b"], dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.1))], []),
     "adam": (torch.optim.Adam, [(["w", "b"], dict(lr=0.01))], []),
     "adam_amsgrad_weight_decay": (torch.optim.Adam,
-                                  [(["w", "b"], dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1,
+                                  [(["w", "b"], dict(lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.1,
                                                      amsgrad=True))], []),
     "adamw": (torch.optim.AdamW, [(["w", "b"], dict(lr=0.01, weight_decay=0.1))], []),
     "adamw_groups": (torch.optim.AdamW,
