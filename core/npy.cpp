@@ -90,11 +90,14 @@ private:
     }
     bool boolean() {
         skip_spaces();
-        for (auto [word, value] : {std::pair{std::string_view("True"), true}, std::pair{std::string_view("False"), false}})
-            if (text_.substr(pos_, word.size()) == word) {
-                pos_ += word.size();
-                return value;
-            }
+        if (text_.substr(pos_, 4) == "True") {
+            pos_ += 4;
+            return true;
+        }
+        if (text_.substr(pos_, 5) == "False") {
+            pos_ += 5;
+            return false;
+        }
         fail("load_npy", "'{}': fortran_order must be True or False: '{}'", path_, text_);
     }
     // (2, 3) or (5,) or (): non-negative sizes whose product does not overflow

@@ -52,6 +52,7 @@ StateDict load_safetensors(const std::string& path);
 
 /// Copies the tensors of `path` into `destination` (same names, same shapes, none missing or
 /// extra) and returns the file's metadata. On any error the destination is left unchanged.
+/// NOTE: the file is read whole into fresh tensors first, so this briefly needs twice the memory.
 std::map<std::string, std::string> load_safetensors_into(const std::string& path,
                                                          const std::vector<NamedTensor>& destination);
 

@@ -41,6 +41,9 @@ struct ParamGroup {
 class Optimizer {
 public:
     virtual ~Optimizer() = default;
+    // NOTE: not copyable: a copy would share its moment buffers with the original
+    Optimizer(const Optimizer&) = delete;
+    Optimizer& operator=(const Optimizer&) = delete;
 
     /// Updates every parameter that has a gradient, one fused pass each, under NoGradGuard.
     virtual void step() = 0;

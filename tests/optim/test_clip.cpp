@@ -60,6 +60,7 @@ TEST_CASE("clip_grad_norm accumulates in double") {
 TEST_CASE("clip_grad_norm reports a non-finite norm and validates max_norm") {
     Tensor a = with_grad(tensor({INFINITY, 1.0f}));
     CHECK(std::isinf(clip_grad_norm({a}, 1.0)));
-    CHECK(error_of([&] { clip_grad_norm({a}, 0.0); }) == "[clip_grad_norm] max_norm must be positive and finite: got 0");
+    CHECK(error_of([&] { clip_grad_norm({a}, 0.0); }) ==
+          "[clip_grad_norm] max_norm must be positive and finite: got 0");
     CHECK(error_of([&] { clip_grad_norm({a}, -1.0); }).find("got -1") != std::string::npos);
 }
