@@ -22,35 +22,29 @@ namespace {
 
 // The FMA roof: 16 (AVX-512) or 12 (AVX2) independent accumulator chains, more than FMA latency ×
 // FMA units, so the FMA units never wait on a result. The target attribute compiles each loop
-// for its ISA inside this baseline file; the caller checks the CPU has it.
-constexpr long kPeakIters = 20'000'000;
-
-__attribute__((target("avx512f,fma"))) double fma_peak_avx512() {
+// for its ISA inside this baseline file; fma_chains checks the CPU has it.
+__attribute__((target("avx512f,fma"))) double fma_chains_avx512(long iters) {
     __m512 acc[16], x = _mm512_set1_ps(1.0000001f), y = _mm512_set1_ps(0.9999999f);
     for (int i = 0; i < 16; ++i) acc[i] = _mm512_set1_ps(float(i));
-    double t0 = thread_seconds();
-    for (long it = 0; it < kPeakIters; ++it) {
+    for (long it = 0; it < iters; ++it) {
 #pragma GCC unroll 16
         for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
     }
-    double seconds = thread_seconds() - t0;
     volatile float sink = 0;  // keep the chains alive
     for (int i = 0; i < 16; ++i) sink = sink + _mm512_cvtss_f32(acc[i]);
-    return 2.0 * 16 * 16 * double(kPeakIters) / seconds * 1e-9;
+    return 2.0 * 16 * 16 * double(iters);
 }
 
-__attribute__((target("avx2,fma"))) double fma_peak_avx2() {
+__attribute__((target("avx2,fma"))) double fma_chains_avx2(long iters) {
     __m256 acc[12], x = _mm256_set1_ps(1.0000001f), y = _mm256_set1_ps(0.9999999f);
     for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(float(i));
-    double t0 = thread_seconds();
-    for (long it = 0; it < kPeakIters; ++it) {
+    for (long it = 0; it < iters; ++it) {
 #pragma GCC unroll 12
         for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], x, y);
     }
-    double seconds = thread_seconds() - t0;
     volatile float sink = 0;
     for (int i = 0; i < 12; ++i) sink = sink + _mm256_cvtss_f32(acc[i]);
-    return 2.0 * 8 * 12 * double(kPeakIters) / seconds * 1e-9;
+    return 2.0 * 8 * 12 * double(iters);
 }
 
 std::vector<float> random_floats(int64_t n, uint32_t seed) {
@@ -75,7 +69,7 @@ std::string shape_name(const GemmCase& g) {
     return fmt::format("{}x({}x{}x{}) {}", g.batch, g.M, g.N, g.K, t);
 }
 
-std::vector<Row> run_gemm(const GemmCase& g, bool roof_row, double fma_peak) {
+std::vector<Row> run_gemm(const GemmCase& g, bool roof_row) {
     int64_t lda = g.ta ? g.M : g.K, ldb = g.tb ? g.K : g.N, ldc = g.N;
     int64_t stride_a = g.M * g.K, stride_b = g.broadcast_b ? 0 : g.K * g.N, stride_c = g.M * g.N;
     std::vector<float> a = random_floats(stride_a * g.batch, 1);
@@ -86,31 +80,41 @@ std::vector<Row> run_gemm(const GemmCase& g, bool roof_row, double fma_peak) {
         ag::gemm_batched(g.ta, g.tb, g.M, g.N, g.K, 1.0f, a.data(), lda, stride_a, b.data(), ldb, stride_b, 0.0f,
                          c.data(), ldc, stride_c, g.batch);
     };
-    auto anchor = [&] {
+    auto openblas = [&] {
         for (int64_t i = 0; i < g.batch; ++i)
             cblas_sgemm(CblasRowMajor, g.ta ? CblasTrans : CblasNoTrans, g.tb ? CblasTrans : CblasNoTrans, int(g.M),
                         int(g.N), int(g.K), 1.0f, a.data() + i * stride_a, int(lda), b.data() + i * stride_b,
                         int(ldb), 0.0f, c.data() + i * stride_c, int(ldc));
     };
-    Timing t = time_both(ours, anchor);
+    // the roof is timed in the same alternation: its FLOPs per call over its median time
+    constexpr long kRoofIters = 100'000;
+    double roof_flop = fma_chains(kRoofIters);
+    auto roof = [] { fma_chains(kRoofIters); };
+    std::vector<std::function<void()>> functions{ours, openblas};
+    if (roof_row) functions.push_back(roof);
+    std::vector<double> t = time_alternating(functions);
+
     double flop = 2.0 * double(g.M) * double(g.N) * double(g.K) * double(g.batch);
-    double ours_gflops = flop / t.ours * 1e-9, anchor_gflops = flop / t.anchor * 1e-9;
+    double ours_gflops = flop / t[0] * 1e-9;
     std::string kernel = g.batch == 1 ? "gemm" : "gemm_batched";
-    std::vector<Row> rows{make_row(kernel, shape_name(g), 1, ours_gflops, anchor_gflops, "openblas", "GFLOP/s", true)};
-    if (roof_row) rows.push_back(make_row(kernel, shape_name(g), 1, ours_gflops, fma_peak, "fma_peak", "GFLOP/s", true));
+    std::vector<Row> rows{
+        make_row(kernel, shape_name(g), 1, ours_gflops, flop / t[1] * 1e-9, "openblas", "GFLOP/s", true)};
+    if (roof_row)
+        rows.push_back(make_row(kernel, shape_name(g), 1, ours_gflops, roof_flop / t[2] * 1e-9, "fma_peak", "GFLOP/s",
+                                true));
     return rows;
 }
 
 }  // namespace
 
-double measure_fma_peak() {
+double fma_chains(long iters) {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return std::max(fma_peak_avx512(), fma_peak_avx512());
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return std::max(fma_peak_avx2(), fma_peak_avx2());
+    if (__builtin_cpu_supports("avx512f")) return fma_chains_avx512(iters);
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return fma_chains_avx2(iters);
     return 0.0;
 }
 
-std::vector<Case> gemm_cases(double fma_peak) {
+std::vector<Case> gemm_cases() {
     openblas_set_num_threads(1);  // the anchor is OpenBLAS on one thread, like us
     std::vector<std::pair<GemmCase, bool>> list;  // (case, also compare with the FMA roof)
     for (int64_t n : {64, 128, 256, 512, 1024, 2048}) list.push_back({{n, n, n, false, false}, true});
@@ -128,7 +132,7 @@ std::vector<Case> gemm_cases(double fma_peak) {
     for (auto [g, roof] : list) {
         std::string kernel = g.batch == 1 ? "gemm" : "gemm_batched";
         cases.push_back({kernel + " " + shape_name(g) + (g.broadcast_b ? " stride_b=0" : ""),
-                         [g = g, roof = roof, fma_peak] { return run_gemm(g, roof, fma_peak); }});
+                         [g = g, roof = roof] { return run_gemm(g, roof); }});
     }
     return cases;
 }

@@ -36,20 +36,21 @@ double sample(const std::function<void()>& f, int calls) {
 
 }  // namespace
 
-Timing time_both(const std::function<void()>& ours, const std::function<void()>& anchor) {
+std::vector<double> time_alternating(const std::vector<std::function<void()>>& functions) {
     constexpr double kSampleSeconds = 0.02;
     constexpr int kSamples = 9;
-    // warm up (caches, page faults, packing buffers) and calibrate the calls per sample
-    double once = std::max(sample(ours, 1), sample(anchor, 1));
-    once = std::max(sample(ours, 1), sample(anchor, 1));
-    int calls = std::max(1, int(kSampleSeconds / std::max(once, 1e-9)));
-    // alternate, so both see the same machine state
-    std::vector<double> t_ours, t_anchor;
-    for (int s = 0; s < kSamples; ++s) {
-        t_ours.push_back(sample(ours, calls));
-        t_anchor.push_back(sample(anchor, calls));
+    // warm up (caches, page faults, packing buffers), then calibrate the calls per sample
+    std::vector<int> calls;
+    for (const auto& f : functions) {
+        sample(f, 1);
+        calls.push_back(std::max(1, int(kSampleSeconds / std::max(sample(f, 1), 1e-9))));
     }
-    return {median(t_ours), median(t_anchor)};
+    std::vector<std::vector<double>> times(functions.size());
+    for (int s = 0; s < kSamples; ++s)
+        for (size_t i = 0; i < functions.size(); ++i) times[i].push_back(sample(functions[i], calls[i]));
+    std::vector<double> medians;
+    for (auto& t : times) medians.push_back(median(t));
+    return medians;
 }
 
 }  // namespace bench

@@ -38,15 +38,15 @@ struct Case {
 /// Seconds of CPU time used by the calling thread.
 double thread_seconds();
 
-/// Median seconds per call of `ours` and of `anchor`, timed alternately in samples of >= 20 ms.
-struct Timing {
-    double ours, anchor;
-};
-Timing time_both(const std::function<void()>& ours, const std::function<void()>& anchor);
+/// Median seconds per call of each function, timed in turn (f0, f1, ..., f0, f1, ...) in samples
+/// of >= 20 ms, so every function sees the same machine state.
+std::vector<double> time_alternating(const std::vector<std::function<void()>>& functions);
 
-/// The gemm cases (bench_gemm.cpp); `fma_peak` is the machine's measured roof in GFLOP/s.
-std::vector<Case> gemm_cases(double fma_peak);
-/// GFLOP/s of independent FMA chains on one core with the best vector ISA the CPU has.
-double measure_fma_peak();
+/// The gemm cases (bench_gemm.cpp).
+std::vector<Case> gemm_cases();
+
+/// The FMA roof: runs `iters` steps of independent FMA chains with the best vector ISA the CPU
+/// has and returns the FLOPs done (0 without AVX2/FMA). Time it to get the machine's peak.
+double fma_chains(long iters);
 
 }  // namespace bench
