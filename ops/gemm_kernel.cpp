@@ -68,18 +68,23 @@ template <class Arch>
 constexpr int64_t kNR = Blocking<Arch>::NV * xsimd::batch<float, Arch>::size;
 
 // How the micro-kernel finds element (i, k) of an A panel, given the panel's leading dimension:
-//   by_row    A not transposed, row i contiguous along k:    a[i·ld + k]   (packed: ld = KC)
-//   by_depth  A transposed (stored K×M), contiguous along i:  a[k·ld + i]   (packed: ld = MR)
-// Packing keeps the source's order, so it is always a plain copy and never a transpose; read in
-// place, ld is lda.
-enum class PanelLayout { by_row, by_depth };
+//   by_row         A not transposed, row i contiguous along k:    a[i·ld + k]   (in place, ld = lda)
+//   by_row_packed  the same, packed: ld is the constant KC        a[i·KC + k]
+//   by_depth       A transposed (stored K×M), contiguous along i:  a[k·ld + i]   (packed, ld = MR)
+// Packing keeps the source's order, so it is always a plain copy and never a transpose.
+// NOTE: by_row_packed exists for speed only. With a constant row stride, the MR broadcasts of a
+// k step address a + i·KC + k with constant offsets; with a run-time stride the compiler needs
+// an index register per row, runs out of them and reloads from the stack (measured ~10% slower).
+// by_depth needs no such case: its stride only advances one pointer per k step.
+enum class PanelLayout { by_row, by_row_packed, by_depth };
 
-// Packs op(A)[0:m, 0:kc] (m <= MR) into Ap. `a` points at op(A)[0, 0] of the panel.
+// Packs op(A)[0:m, 0:kc] (m <= MR) into Ap, by_row_packed or by_depth (from trans_a). `a` points
+// at op(A)[0, 0] of the panel.
 template <class Arch, PanelLayout Layout>
 void pack_a(float* ap, const float* a, int64_t lda, int64_t m, int64_t kc) {
     constexpr int MR = Blocking<Arch>::MR;
     constexpr int64_t KC = Blocking<Arch>::KC;
-    if constexpr (Layout == PanelLayout::by_row) {
+    if constexpr (Layout != PanelLayout::by_depth) {
         // rows are short (kc <= KC): an inline vector copy beats a call to memcpy
         using Batch = xsimd::batch<float, Arch>;
         constexpr int W = Batch::size;
@@ -102,7 +107,8 @@ void pack_a(float* ap, const float* a, int64_t lda, int64_t m, int64_t kc) {
 template <PanelLayout Layout>
 void prefetch_a(const float* a, int64_t lda, int64_t m, int64_t kc, int64_t step, int64_t steps) {
     // by_row: m rows of kc floats; by_depth: kc rows of m floats
-    int64_t rows = Layout == PanelLayout::by_row ? m : kc, length = Layout == PanelLayout::by_row ? kc : m;
+    constexpr bool by_row = Layout != PanelLayout::by_depth;
+    int64_t rows = by_row ? m : kc, length = by_row ? kc : m;
     for (int64_t r = rows * step / steps, end = rows * (step + 1) / steps; r < end; ++r) {
         for (int64_t j = 0; j < length; j += 16) __builtin_prefetch(a + r * lda + j);  // 16 floats a line
         __builtin_prefetch(a + r * lda + length - 1);
@@ -177,6 +183,7 @@ void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int
                   float* c, int64_t ldc, int64_t n) {
     using Batch = xsimd::batch<float, Arch>;
     constexpr int W = Batch::size, NV = Blocking<Arch>::NV, NR = NV * W;
+    constexpr int64_t KC = Blocking<Arch>::KC;
 
     // start fetching the C tile now: it is needed only after the k loop, and may be far away
     // (a short loop would not hide the fetch, and a small C is in cache anyway)
@@ -200,7 +207,9 @@ void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int
         for (int v = 0; v < NV; ++v) bk[v] = Batch::load_unaligned(b + k * ldb_p + v * W);
 #pragma GCC unroll 16
         for (int i = 0; i < ROWS; ++i) {
-            Batch aik(Layout == PanelLayout::by_row ? a[i * lda_p + k] : a[k * lda_p + i]);  // broadcast
+            Batch aik(Layout == PanelLayout::by_row_packed ? a[i * KC + k]  // broadcast A[i, k]
+                      : Layout == PanelLayout::by_row      ? a[i * lda_p + k]
+                                                           : a[k * lda_p + i]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) acc[i][v] = xsimd::fma(aik, bk[v], acc[i][v]);
         }
@@ -256,7 +265,9 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
     constexpr int64_t NR = kNR<Arch>;
     // op(A)[i, 0] is row i of A, or column i when A is stored transposed
     auto a_rows = [&](int64_t i) { return Layout == PanelLayout::by_row ? a + i * lda : a + i; };
-    int64_t ld_packed = Layout == PanelLayout::by_row ? Blocking<Arch>::KC : MR;
+    // a packed panel: by_row becomes by_row_packed, by_depth stays by_depth with ld = MR
+    constexpr PanelLayout packed = Layout == PanelLayout::by_row ? PanelLayout::by_row_packed : Layout;
+    const auto& kernels = ap != nullptr ? micro_kernels<Arch, packed> : micro_kernels<Arch, Layout>;
     // Panels of at most MR rows, as even as possible: 64 rows become 13+13+13+13+12 rather than
     // 14+14+14+14+8, so no panel runs a thin tile that does less work per load.
     int64_t panels = (M + MR - 1) / MR, rows = M / panels, taller = M % panels;
@@ -264,10 +275,10 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
 
     for (int64_t p = 0; p < panels; ++p) {
         int64_t i0 = panel_start(p), m = panel_start(p + 1) - i0;
-        if (ap != nullptr) pack_a<Arch, Layout>(ap, a_rows(i0), lda, m, kc);
+        if (ap != nullptr) pack_a<Arch, packed>(ap, a_rows(i0), lda, m, kc);
         const float* panel = ap != nullptr ? ap : a_rows(i0);
-        int64_t panel_ld = ap != nullptr ? ld_packed : lda;
-        MicroKernel kernel = micro_kernels<Arch, Layout>[m];
+        int64_t panel_ld = ap != nullptr ? MR : lda;  // (by_row_packed ignores it)
+        MicroKernel kernel = kernels[m];
         // while this panel is multiplied, prefetch the next one to pack: its rows of A are
         // likely in L3 or memory, and the packing copy would otherwise wait for them
         int64_t next_m = p + 1 < panels ? panel_start(p + 2) - panel_start(p + 1) : 0;
