@@ -10,6 +10,7 @@
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/safetensors.hpp"
+#include "core/simd.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "ops/binary.hpp"

@@ -1,0 +1,56 @@
+// harness.cpp: timing and rows (see harness.hpp).
+#include "harness.hpp"
+
+#include <algorithm>
+#include <ctime>
+
+namespace bench {
+
+Row make_row(std::string kernel, std::string shape, int threads, double ours, double anchor, std::string anchor_name,
+             std::string unit, bool higher_is_better) {
+    double ratio = higher_is_better ? ours / anchor : anchor / ours;
+    return Row{std::move(kernel), std::move(shape), threads, ours, anchor, std::move(anchor_name), std::move(unit),
+               ratio};
+}
+
+double thread_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+namespace {
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Seconds per call of `f`, over one sample of `calls` calls.
+double sample(const std::function<void()>& f, int calls) {
+    double t0 = thread_seconds();
+    for (int i = 0; i < calls; ++i) f();
+    return (thread_seconds() - t0) / calls;
+}
+
+}  // namespace
+
+std::vector<double> time_alternating(const std::vector<std::function<void()>>& functions) {
+    constexpr double kSampleSeconds = 0.02;
+    constexpr int kSamples = 9;
+    // warm up (caches, page faults, packing buffers), then calibrate the calls per sample
+    std::vector<int> calls;
+    for (const auto& f : functions) {
+        sample(f, 1);
+        calls.push_back(std::max(1, int(kSampleSeconds / std::max(sample(f, 1), 1e-9))));
+    }
+    std::vector<std::vector<double>> times(functions.size());
+    for (int s = 0; s < kSamples; ++s)
+        for (size_t i = 0; i < functions.size(); ++i) times[i].push_back(sample(functions[i], calls[i]));
+    std::vector<double> medians;
+    for (auto& t : times) medians.push_back(median(t));
+    return medians;
+}
+
+}  // namespace bench

@@ -1,0 +1,390 @@
+// gemm_kernel.cpp: sgemm in the Goto/BLIS shape, written once for any xsimd arch and compiled once
+// per arch (ops/meson.build). Contract: gemm.hpp, C = alpha · op(A) · op(B) + beta · C, row-major.
+//
+// The loop nest of one product:
+//
+//   for jc in [0, N) step NC:                  columns of a B block
+//     for pc in [0, K) step KC:                a depth slice
+//       pack op(B)[pc:+KC, jc:+NC] into Bp     KC×NC, in NR-wide micro-panels        (lives in L2)
+//       for each panel of <= MR rows of C:     <- a thread pool splits here (end of file)
+//         pack op(A)[rows, pc:+KC] into Ap     MR×KC                                 (lives in L1)
+//         for jr in [0, NC) step NR:
+//           C[rows, jc+jr:+NR] = alpha · Ap · Bp[:, jr:+NR] + beta' · C             (micro-kernel)
+//   beta' is the caller's beta in the first depth slice and 1 in the next ones.
+// Transposes never reach the micro-kernel: packing absorbs them (see pack_a, pack_b).
+//
+// Blocking parameters (W = floats per register: 16 / 8 / 4), per arch in Blocking below:
+//   MR×NR  the C tile held in registers while the micro-kernel runs along k. It must fit the
+//          register file: MR·NR/W accumulators + NR/W loaded B vectors (+ a temporary without
+//          FMA). Each k step costs NR/W vector loads + MR broadcasts for MR·NR/W FMAs, so a
+//          bigger, squarer tile does more arithmetic per load.
+//            avx512 14×32: 28 accumulators + 2 B vectors of 32 zmm; 28 FMAs per 16 loads
+//            avx2    6×16: 12 accumulators + 2 B vectors + 1 broadcast of 16 ymm
+//            sse2    4×8 :  8 accumulators + 2 B vectors + broadcast + product of 16 xmm
+//   KC     the depth of a slice. Ap (MR×KC) stays in L1 while the jr loop streams Bp through
+//          it; a bigger KC means fewer passes over C (each slice reads and writes C once).
+//          KC = 256: Ap is 14 KiB (avx512), under half of Zen 4's 32 KiB L1d.
+//   NC     Bp (KC×NC) stays in L2 while every A panel sweeps it. NC = 512: Bp is 512 KiB, half
+//          of Zen 4's 1 MiB L2, leaving room for C tiles and the next A rows.
+// Measured (bench/, one core): the micro-kernel alone runs at 97-100% of the FMA peak with Bp
+// streaming from L2; KC 128..512 and NC 256..2048 moved 1024³ by less than the machine's noise
+// except KC = 128 (more C passes) and KC·NC > L2 (Bp no longer fits).
+//
+// Small products (M <= kInPlaceRows, K <= KC, B not transposed) skip the packing: copying A and B
+// costs about as much as multiplying them once, and they are small enough to stay in cache.
+#include "ops/gemm_kernel.hpp"
+
+#include "core/simd.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+
+namespace ag {
+
+namespace {
+
+// The blocking of each arch (the reasons are in the file header).
+template <class Arch>
+struct Blocking;
+template <>
+struct Blocking<Avx512Arch> {
+    static constexpr int MR = 14, NV = 2;  // NV vectors of W floats: NR = NV · W = 32
+    static constexpr int64_t KC = 256, NC = 512, kInPlaceRows = 64;
+};
+template <>
+struct Blocking<Avx2Arch> {
+    static constexpr int MR = 6, NV = 2;  // NR = 16
+    static constexpr int64_t KC = 256, NC = 512, kInPlaceRows = 64;
+};
+template <>
+struct Blocking<Sse2Arch> {
+    static constexpr int MR = 4, NV = 2;  // NR = 8
+    static constexpr int64_t KC = 256, NC = 512, kInPlaceRows = 64;
+};
+
+template <class Arch>
+constexpr int64_t kNR = Blocking<Arch>::NV * xsimd::batch<float, Arch>::size;
+
+// How the micro-kernel finds element (i, k) of an A panel, given the panel's leading dimension:
+//   by_row         A not transposed, row i contiguous along k:    a[i·ld + k]   (in place, ld = lda)
+//   by_row_packed  the same, packed: ld is the constant KC        a[i·KC + k]
+//   by_depth       A transposed (stored K×M), contiguous along i:  a[k·ld + i]   (packed, ld = MR)
+// Packing keeps the source's order, so it is always a plain copy and never a transpose.
+// NOTE: by_row_packed exists for speed only. With a constant row stride, the MR broadcasts of a
+// k step address a + i·KC + k with constant offsets; with a run-time stride the compiler needs
+// an index register per row, runs out of them and reloads from the stack (measured ~10% slower).
+// by_depth needs no such case: its stride only advances one pointer per k step.
+enum class PanelLayout { by_row, by_row_packed, by_depth };
+
+// Packs op(A)[0:m, 0:kc] (m <= MR) into Ap, by_row_packed or by_depth (from trans_a). `a` points
+// at op(A)[0, 0] of the panel.
+template <class Arch, PanelLayout Layout>
+void pack_a(float* ap, const float* a, int64_t lda, int64_t m, int64_t kc) {
+    constexpr int MR = Blocking<Arch>::MR;
+    constexpr int64_t KC = Blocking<Arch>::KC;
+    if constexpr (Layout != PanelLayout::by_depth) {
+        // rows are short (kc <= KC): an inline vector copy beats a call to memcpy
+        using Batch = xsimd::batch<float, Arch>;
+        constexpr int W = Batch::size;
+        for (int64_t i = 0; i < m; ++i) {
+            int64_t k = 0;
+            for (; k + W <= kc; k += W) Batch::load_unaligned(a + i * lda + k).store_aligned(ap + i * KC + k);
+            for (; k < kc; ++k) ap[i * KC + k] = a[i * lda + k];
+        }
+    } else if (m == MR) {
+        // a copy of a fixed size compiles to a few vector moves
+        for (int64_t k = 0; k < kc; ++k) std::memcpy(ap + k * MR, a + k * lda, sizeof(float) * MR);
+    } else {
+        for (int64_t k = 0; k < kc; ++k)
+            for (int64_t i = 0; i < m; ++i) ap[k * MR + i] = a[k * lda + i];
+    }
+}
+
+// Prefetches share `step` of `steps` of op(A)[0:m, 0:kc]: a share of its rows, every cache line
+// of each. multiply_block spreads the next panel's fetch over the current panel's jr loop.
+template <PanelLayout Layout>
+void prefetch_a(const float* a, int64_t lda, int64_t m, int64_t kc, int64_t step, int64_t steps) {
+    // by_row: m rows of kc floats; by_depth: kc rows of m floats
+    constexpr bool by_row = Layout != PanelLayout::by_depth;
+    int64_t rows = by_row ? m : kc, length = by_row ? kc : m;
+    for (int64_t r = rows * step / steps, end = rows * (step + 1) / steps; r < end; ++r) {
+        for (int64_t j = 0; j < length; j += 16) __builtin_prefetch(a + r * lda + j);  // 16 floats a line
+        __builtin_prefetch(a + r * lda + length - 1);
+    }
+}
+
+// A block of op(B) (kc×nc) as the micro-kernel reads it: the micro-panel of columns jr..jr+NR
+// starts at data + jr·panel_step and its rows are row_stride floats apart. Packed, the panels are
+// contiguous (panel_step = kc, row_stride = NR); read in place, they are B itself
+// (panel_step = 1, row_stride = ldb), except a last panel narrower than NR, which is packed into
+// `edge` so that the micro-kernel never reads past the end of a row of B.
+struct BPanels {
+    const float* data;
+    int64_t panel_step, row_stride;
+    const float* edge = nullptr;  // the packed last panel, when read in place and nc % NR != 0
+};
+
+// Packs op(B)[0:kc, 0:nc] into Bp as micro-panels of NR columns: column j of panel p, depth k is
+// Bp[p·kc·NR + k·NR + j]. Columns past nc are zero. `b` points at op(B)[0, 0] of the block.
+template <class Arch>
+BPanels pack_b(float* bp, const float* b, int64_t ldb, bool trans_b, int64_t kc, int64_t nc) {
+    using Batch = xsimd::batch<float, Arch>;
+    constexpr int W = Batch::size, NV = Blocking<Arch>::NV;
+    constexpr int64_t NR = kNR<Arch>;
+    int64_t full = nc / NR * NR;  // columns in whole panels
+    if (!trans_b) {
+        // op(B)[k, j] = B[k·ldb + j]. Walk B row by row (k outer): reading along the rows of B
+        // keeps the hardware prefetcher and the TLB happy; the writes go to the panels, in L2.
+        for (int64_t k = 0; k < kc; ++k) {
+            const float* row = b + k * ldb;
+            for (int64_t j0 = 0; j0 < full; j0 += NR)
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; ++v)
+                    Batch::load_unaligned(row + j0 + v * W).store_aligned(bp + j0 * kc + k * NR + v * W);
+            for (int64_t j = full; j < nc; ++j) bp[full * kc + k * NR + (j - full)] = row[j];
+        }
+    } else {
+        // op(B)[k, j] = B[j·ldb + k]: read each row of B along k, write it as a column of Bp
+        for (int64_t j = 0; j < nc; ++j) {
+            const float* row = b + j * ldb;
+            float* column = bp + (j / NR * NR) * kc + j % NR;
+            for (int64_t k = 0; k < kc; ++k) column[k * NR] = row[k];
+        }
+    }
+    // zero the columns of the last panel past nc, so the micro-kernel reads zeros there
+    if (full < nc)
+        for (int64_t k = 0; k < kc; ++k)
+            for (int64_t j = nc - full; j < NR; ++j) bp[full * kc + k * NR + j] = 0.0f;
+    return {bp, kc, NR};
+}
+
+// op(B)[0:kc, 0:nc] read where it is (B not transposed); only a narrow last panel is packed,
+// into `edge` (kc×NR floats).
+template <class Arch>
+BPanels b_in_place(float* edge, const float* b, int64_t ldb, int64_t kc, int64_t nc) {
+    constexpr int64_t NR = kNR<Arch>;
+    int64_t full = nc / NR * NR;
+    if (full == nc) return {b, 1, ldb};
+    pack_b<Arch>(edge, b + full, ldb, false, kc, nc - full);
+    return {b, 1, ldb, edge};
+}
+
+// The micro-kernel, for a tile of ROWS <= MR rows (multiply_block picks ROWS per panel).
+//   C[0:ROWS, 0:n] = alpha · Σ_k A[i, k] · B[k, j] + beta · C      (beta == 0: C is not read)
+//   A: an A panel in `Layout` with leading dimension lda_p (packed or in place, see PanelLayout);
+//   B: a kc×NR micro-panel of op(B), row k at b + k·ldb_p (ldb_p = NR packed, ldb in place);
+//   C: row-major with leading dimension ldc; n <= NR columns exist.
+// It computes all NR columns in registers (a narrow panel is zero-padded) and writes the n that
+// exist. Registers: ROWS·NV accumulators, NV vectors of B, one broadcast of A.
+template <class Arch, PanelLayout Layout, int ROWS>
+void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int64_t ldb_p, float alpha, float beta,
+                  float* c, int64_t ldc, int64_t n) {
+    using Batch = xsimd::batch<float, Arch>;
+    constexpr int W = Batch::size, NV = Blocking<Arch>::NV, NR = NV * W;
+    constexpr int64_t KC = Blocking<Arch>::KC;
+
+    // start fetching the C tile now: it is needed only after the k loop, and may be far away
+    // (a short loop would not hide the fetch, and a small C is in cache anyway)
+    if (kc >= 128) {
+#pragma GCC unroll 16
+        for (int i = 0; i < ROWS; ++i) {
+            __builtin_prefetch(c + i * ldc, 1);
+            __builtin_prefetch(c + i * ldc + NR - 1, 1);
+        }
+    }
+
+    // accumulate along k: acc[i][v] holds C[i, v·W : v·W + W]
+    Batch acc[ROWS][NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < ROWS; ++i)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[i][v] = Batch(0.0f);
+    for (int64_t k = 0; k < kc; ++k) {
+        Batch bk[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) bk[v] = Batch::load_unaligned(b + k * ldb_p + v * W);
+#pragma GCC unroll 16
+        for (int i = 0; i < ROWS; ++i) {
+            Batch aik(Layout == PanelLayout::by_row_packed ? a[i * KC + k]  // broadcast A[i, k]
+                      : Layout == PanelLayout::by_row      ? a[i * lda_p + k]
+                                                           : a[k * lda_p + i]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) acc[i][v] = xsimd::fma(aik, bk[v], acc[i][v]);
+        }
+    }
+
+    // write the tile: straight into C when all NR columns exist, through a buffer otherwise
+    if (n == NR) {
+        Batch va(alpha), vb(beta);
+#pragma GCC unroll 16
+        for (int i = 0; i < ROWS; ++i)
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) {
+                float* cp = c + i * ldc + v * W;
+                Batch r = va * acc[i][v];
+                if (beta != 0.0f) r = xsimd::fma(vb, Batch::load_unaligned(cp), r);
+                r.store_unaligned(cp);
+            }
+        return;
+    }
+    alignas(64) float tile[ROWS * NR];
+#pragma GCC unroll 16
+    for (int i = 0; i < ROWS; ++i)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[i][v].store_aligned(tile + i * NR + v * W);
+    for (int64_t i = 0; i < ROWS; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+            float r = alpha * tile[i * NR + j];
+            c[i * ldc + j] = beta == 0.0f ? r : r + beta * c[i * ldc + j];
+        }
+}
+
+// The micro-kernel for every row count: micro_kernels<Arch, Layout>[m] computes an m-row tile.
+using MicroKernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float, float, float*, int64_t,
+                             int64_t);
+
+template <class Arch, PanelLayout Layout, int... Rows>
+constexpr std::array<MicroKernel, sizeof...(Rows) + 1> micro_kernel_table(std::integer_sequence<int, Rows...>) {
+    return {nullptr, &micro_kernel<Arch, Layout, Rows + 1>...};
+}
+
+template <class Arch, PanelLayout Layout>
+constexpr auto micro_kernels =
+    micro_kernel_table<Arch, Layout>(std::make_integer_sequence<int, Blocking<Arch>::MR>{});
+
+// The loops under one block of op(B) (the panel and jr loops of the file header):
+//   C[0:M, 0:nc] = alpha · op(A)[0:M, 0:kc] · B + beta · C
+// `a` points at op(A)[0, 0] of the slice. `ap` is scratch for one packed A panel (MR×KC), or
+// null to read A in place.
+template <class Arch, PanelLayout Layout>
+void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int64_t ldc, int64_t M, int64_t nc,
+                    int64_t kc, float alpha, float beta, float* ap) {
+    constexpr int MR = Blocking<Arch>::MR;
+    constexpr int64_t NR = kNR<Arch>;
+    // op(A)[i, 0] is row i of A, or column i when A is stored transposed
+    auto a_rows = [&](int64_t i) { return Layout == PanelLayout::by_row ? a + i * lda : a + i; };
+    // a packed panel: by_row becomes by_row_packed, by_depth stays by_depth with ld = MR
+    constexpr PanelLayout packed = Layout == PanelLayout::by_row ? PanelLayout::by_row_packed : Layout;
+    const auto& kernels = ap != nullptr ? micro_kernels<Arch, packed> : micro_kernels<Arch, Layout>;
+    // Panels of at most MR rows, as even as possible: 64 rows become 13+13+13+13+12 rather than
+    // 14+14+14+14+8, so no panel runs a thin tile that does less work per load.
+    int64_t panels = (M + MR - 1) / MR, rows = M / panels, taller = M % panels;
+    auto panel_start = [&](int64_t p) { return p * rows + std::min(p, taller); };
+
+    for (int64_t p = 0; p < panels; ++p) {
+        int64_t i0 = panel_start(p), m = panel_start(p + 1) - i0;
+        if (ap != nullptr) pack_a<Arch, packed>(ap, a_rows(i0), lda, m, kc);
+        const float* panel = ap != nullptr ? ap : a_rows(i0);
+        int64_t panel_ld = ap != nullptr ? MR : lda;  // (by_row_packed ignores it)
+        MicroKernel kernel = kernels[m];
+        // while this panel is multiplied, prefetch the next one to pack: its rows of A are
+        // likely in L3 or memory, and the packing copy would otherwise wait for them
+        int64_t next_m = p + 1 < panels ? panel_start(p + 2) - panel_start(p + 1) : 0;
+        int64_t steps = (nc + NR - 1) / NR;
+        for (int64_t jr = 0, step = 0; jr < nc; jr += NR, ++step) {
+            if (next_m > 0 && ap != nullptr) prefetch_a<Layout>(a_rows(i0 + m), lda, next_m, kc, step, steps);
+            int64_t n = std::min(NR, nc - jr);
+            float* tile = c + i0 * ldc + jr;
+            if (n < NR && b.edge != nullptr)
+                kernel(kc, panel, panel_ld, b.edge, NR, alpha, beta, tile, ldc, n);
+            else
+                kernel(kc, panel, panel_ld, b.data + jr * b.panel_step, b.row_stride, alpha, beta, tile, ldc, n);
+        }
+    }
+}
+
+// Chooses the A panel layout from trans_a (see PanelLayout).
+template <class Arch>
+void multiply_block(bool trans_a, const float* a, int64_t lda, const BPanels& b, float* c, int64_t ldc, int64_t M,
+                    int64_t nc, int64_t kc, float alpha, float beta, float* ap) {
+    if (trans_a)
+        multiply_block<Arch, PanelLayout::by_depth>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, ap);
+    else
+        multiply_block<Arch, PanelLayout::by_row>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, ap);
+}
+
+// The packing space of one thread, kept between calls (core/simd.hpp: thread_scratch).
+template <class Arch>
+struct Workspace {
+    using Blk = Blocking<Arch>;
+    float* ap = thread_scratch(0, Blk::MR * Blk::KC);                                // one A panel
+    float* bp = thread_scratch(1, Blk::KC * ((Blk::NC + kNR<Arch> - 1) / kNR<Arch> * kNR<Arch>));  // a B block
+    float* edge = thread_scratch(2, Blk::KC * kNR<Arch>);                           // one B micro-panel
+};
+
+// Whether a product is small enough to read A and B where they are (see the file header).
+// NOTE: B must not be transposed (the micro-kernel loads rows of op(B)); K <= KC keeps A's rows
+// short, so the few rows of a panel stay in L1 however far apart lda puts them.
+template <class Arch>
+bool in_place(bool trans_b, int64_t M, int64_t K) {
+    return !trans_b && M <= Blocking<Arch>::kInPlaceRows && K <= Blocking<Arch>::KC;
+}
+
+// One product, the whole loop nest of the file header.
+template <class Arch>
+void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+              const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Workspace<Arch>& ws) {
+    constexpr int64_t KC = Blocking<Arch>::KC, NC = Blocking<Arch>::NC;
+    bool small = in_place<Arch>(trans_b, M, K);
+    for (int64_t jc = 0; jc < N; jc += NC) {
+        int64_t nc = std::min(NC, N - jc);
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            int64_t kc = std::min(KC, K - pc);
+            // op(B)[pc, jc] and op(A)[0, pc], wherever the transposes put them
+            const float* b = trans_b ? B + jc * ldb + pc : B + pc * ldb + jc;
+            const float* a = trans_a ? A + pc * lda : A + pc;
+            BPanels panels = small ? b_in_place<Arch>(ws.edge, b, ldb, kc, nc) : pack_b<Arch>(ws.bp, b, ldb, trans_b, kc, nc);
+            multiply_block<Arch>(trans_a, a, lda, panels, C + jc, ldc, M, nc, kc, alpha, pc == 0 ? beta : 1.0f,
+                                 small ? nullptr : ws.ap);
+        }
+    }
+}
+
+// C = beta · C, for products with nothing to add (K == 0 or alpha == 0); beta == 0 writes zeros.
+void scale_c(float* c, int64_t ldc, int64_t M, int64_t N, float beta) {
+    for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+}
+
+}  // namespace
+
+template <class Arch>
+void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                            const float* A, int64_t lda, int64_t stride_a, const float* B, int64_t ldb,
+                            int64_t stride_b, float beta, float* C, int64_t ldc, int64_t stride_c,
+                            int64_t batch) const {
+    if (M <= 0 || N <= 0 || batch <= 0) return;
+    if (K <= 0 || alpha == 0.0f) {
+        for (int64_t i = 0; i < batch; ++i) scale_c(C + i * stride_c, ldc, M, N, beta);
+        return;
+    }
+    const Workspace<Arch> ws;
+
+    // A batch that broadcasts one B (stride_b == 0) that fits a single block packs it once for
+    // all its products, unless each product is small enough to read B in place anyway.
+    if (stride_b == 0 && K <= Blocking<Arch>::KC && N <= Blocking<Arch>::NC && !in_place<Arch>(trans_b, M, K)) {
+        BPanels panels = pack_b<Arch>(ws.bp, B, ldb, trans_b, K, N);
+        for (int64_t i = 0; i < batch; ++i)
+            multiply_block<Arch>(trans_a, A + i * stride_a, lda, panels, C + i * stride_c, ldc, M, N, K, alpha, beta,
+                                 ws.ap);
+        return;
+    }
+    for (int64_t i = 0; i < batch; ++i)
+        gemm_one<Arch>(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
+                       C + i * stride_c, ldc, ws);
+}
+
+// Threads (not built yet): the products of a batch are independent; inside one product, the
+// panels of multiply_block are. A pool would pack each B block once (shared, after a barrier),
+// give each thread a contiguous range of panels and its own thread_scratch for Ap, and sum
+// nothing across threads, so every element of C is computed by one thread in the same order
+// whatever the thread count: results do not depend on it.
+
+// This copy of the file serves the arch its compiler flags target (see core/simd.hpp).
+template void GemmKernel::operator()(KernelArch, bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                                     int64_t, const float*, int64_t, int64_t, float, float*, int64_t, int64_t,
+                                     int64_t) const;
+
+}  // namespace ag
