@@ -52,8 +52,8 @@ enum class MaskType {
 
 /// The optional inputs of MultiHeadAttention::forward.
 struct AttentionOptions {
-    Tensor key_padding_mask;                ///< [B, S], non-zero at padding keys; or undefined
-    Tensor attn_mask;                       ///< [T, S]; or undefined
+    Tensor key_padding_mask{};              ///< [B, S], non-zero at padding keys; or undefined
+    Tensor attn_mask{};                     ///< [T, S]; or undefined
     MaskType attn_mask_type = MaskType::Boolean;
     bool is_causal = false;                 ///< mask every key j > query i
     bool need_weights = false;              ///< also return the attention weights

@@ -92,7 +92,7 @@ TEST_CASE("Module names parameters hierarchically, in visit order") {
     CHECK(block.named_parameters()[8].tensor.shape() == Shape{4, 8});
 
     SUBCASE("a module inside a Sequential gets one more prefix") {
-        Sequential model(Block(gen), Block(gen));
+        Sequential model{Block(gen), Block(gen)};
         std::vector<NamedTensor> named = model.named_parameters();
         REQUIRE(named.size() == 2 * expected.size());
         CHECK(named[2].name == "0.attn.out_proj.weight");
@@ -121,7 +121,7 @@ TEST_CASE("Module lists a tied tensor once among parameters, under each name in 
 
 TEST_CASE("Module train/eval reach every module below") {
     Generator gen(0);
-    Sequential model(Block(gen), Block(gen));
+    Sequential model{Block(gen), Block(gen)};
     Block& second = model.at<Block>(1);
     CHECK(model.training());
     CHECK(second.ff_[2].training());

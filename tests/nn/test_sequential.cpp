@@ -17,11 +17,11 @@ TEST_CASE("Sequential applies its layers in order (hand-computed)") {
     Sequential model(Linear(2, 2, gen), ReLU(), Linear(2, 1, gen, false));
     Linear& first = model.at<Linear>(0);
     std::copy_n(tensor({{1, -1}, {-1, 1}}).data(), 4, first.weight().data());
-    std::copy_n(tensor({0, 0}).data(), 2, first.bias().data());
+    std::fill_n(first.bias().data(), 2, 0.0f);
     std::copy_n(tensor({{2, 3}}).data(), 2, model.at<Linear>(2).weight().data());
     // x = (3, 1): first (2, -2), relu (2, 0), last 2·2 + 3·0 = 4
     // x = (1, 3): first (-2, 2), relu (0, 2), last 0 + 3·2 = 6
-    check_close(model(tensor({{3, 1}, {1, 3}})), tensor({{4}, {6}}), 0.0f, 0.0f);
+    check_close(model(tensor({{3, 1}, {1, 3}})), tensor({4, 6}, Shape{2, 1}), 0.0f, 0.0f);
     CHECK(model.size() == 3);
 }
 
