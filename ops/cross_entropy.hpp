@@ -5,6 +5,10 @@
 //   mean reduction divides Σ_n ℓ_n by Σ_n w_{t_n} over non-ignored rows (PyTorch's rule)
 //   dz_n = (softmax(z_n) * Σ_c q_c - q) * scale,  q_c = the weights multiplying log p_{n,c} above
 // Rows whose target equals ignore_index contribute nothing and get zero gradient.
+// Without weights, w = 1: mean divides by the number of non-ignored rows. When that denominator is
+// 0 (every row ignored) the mean is 0/0 = NaN, as in PyTorch, and the gradient is zero.
+// Logits [..., C] with targets [...] are read as N = (product of ...) rows. NOTE: classes are on the
+// LAST axis; for 3 or more dimensions PyTorch puts them on dim 1 instead.
 #pragma once
 
 #include "core/tensor.hpp"
@@ -20,11 +24,23 @@ struct CrossEntropyOptions {
     Reduction reduction = Reduction::Mean;
     int64_t ignore_index = -100;  ///< rows with this target are skipped
     float label_smoothing = 0.0f; ///< ε in [0, 1]
-    Tensor weight;                ///< optional per-class weights [C]
+    Tensor weight;                ///< optional per-class weights [C] (constants: they get no gradient)
 };
 
 /// Cross-entropy between logits [N, C] and integral class targets [N]. Output: scalar, or [N]
-/// with Reduction::None.
+/// (the targets' shape) with Reduction::None.
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& options = {});
+
+// --- kernels: N rows of C classes; the scalar references for the SIMD kernels ---------------
+
+/// Per row n: loss[n] = ℓ_n (0 if ignored) and log_sum_exp[n] = log Σ_c e^z[n, c] (saved for the
+/// backward; 0 if ignored). `weight` [C] may be null (all ones). Targets must be validated.
+void cross_entropy_forward_reference(float* loss, float* log_sum_exp, const float* logits, const float* targets,
+                                     const float* weight, float label_smoothing, int64_t ignore_index, int64_t rows,
+                                     int64_t cols);
+/// dlogits[n, :] = (p_n Σ_c q_c - q) * dloss[n], zero for ignored rows; dloss [N] is dL/dℓ_n.
+void cross_entropy_backward_reference(float* dlogits, const float* logits, const float* log_sum_exp,
+                                      const float* targets, const float* weight, const float* dloss,
+                                      float label_smoothing, int64_t ignore_index, int64_t rows, int64_t cols);
 
 }  // namespace ag

@@ -1,1 +1,192 @@
-// not yet written
+// Tests for softmax and log_softmax: hand-computed values, PyTorch values, masked (-inf) entries
+// and rows, non-finite inputs, gradcheck on awkward sizes, error messages.
+#include "testing.hpp"
+
+#include <cmath>
+
+using namespace ag;
+using namespace ag::testing;
+
+namespace {
+
+// True when no element is NaN.
+bool no_nan(const Tensor& t) {
+    for (float v : t.to_vector())
+        if (std::isnan(v)) return false;
+    return true;
+}
+
+// A [rows, cols] tensor of zeros with -inf at the given (row, col) positions: adding it to x
+// masks those entries while the rest still carry x's gradient.
+Tensor mask_of(int64_t rows, int64_t cols, std::initializer_list<std::pair<int64_t, int64_t>> masked) {
+    Tensor mask = zeros(Shape{rows, cols});
+    for (auto [r, c] : masked) mask.at({r, c}) = -INFINITY;
+    return mask;
+}
+
+}  // namespace
+
+TEST_CASE("softmax of [1, 2, 3] by hand") {
+    // shift by the max 3: e^-2 = 0.1353353, e^-1 = 0.3678794, e^0 = 1, sum 1.5032147
+    // softmax = (0.0900306, 0.2447285, 0.6652410); log of the sum = 0.4076059, so
+    // log_softmax = x - 3 - 0.4076059 = (-2.4076059, -1.4076059, -0.4076059)
+    Tensor x = tensor({1, 2, 3});
+    check_close(softmax(x), tensor({0.0900306f, 0.2447285f, 0.6652410f}));
+    check_close(log_softmax(x), tensor({-2.4076059f, -1.4076059f, -0.4076059f}));
+}
+
+TEST_CASE("softmax normalises each row of the last axis on its own") {
+    // row 2 is constant: every entry gets 1/3; row 1 is [1, 2, 3] shifted by 1000, which would
+    // overflow e^x without the max subtraction
+    Tensor x = tensor({{1001, 1002, 1003}, {5, 5, 5}});
+    check_close(softmax(x), tensor({{0.0900306f, 0.2447285f, 0.6652410f}, {1 / 3.0f, 1 / 3.0f, 1 / 3.0f}}));
+    // NOTE: x - lse at magnitude 1000 keeps only ~4 decimals in float (its ulp is 6e-5): atol 1e-4
+    check_close(log_softmax(x), tensor({{-2.4076059f, -1.4076059f, -0.4076059f},
+                                        {-1.0986123f, -1.0986123f, -1.0986123f}}),  // log(1/3)
+                1e-5f, 1e-4f);
+}
+
+TEST_CASE("softmax backward by hand") {
+    // x = [0, 0]: y = [0.5, 0.5]. dy = [1, 0]: Σ dy y = 0.5, dx = y (dy - 0.5) = [0.25, -0.25]
+    Tensor x = tensor({0, 0});
+    x.requires_grad_();
+    softmax(x).backward(tensor({1, 0}));
+    check_close(x.grad(), tensor({0.25f, -0.25f}));
+    // log_softmax: dx = dy - e^y Σ dy = [1, 0] - [0.5, 0.5] = [0.5, -0.5]
+    x.set_grad(Tensor());
+    log_softmax(x).backward(tensor({1, 0}));
+    check_close(x.grad(), tensor({0.5f, -0.5f}));
+}
+
+TEST_CASE("softmax and log_softmax match PyTorch, forward and backward") {
+    // torch.softmax / torch.log_softmax(x, -1) in float64, then y.backward(dout), printed to 7 digits
+    Tensor x = tensor({{0.5f, -1.25f, 2.0f, 0.0f}, {3.0f, 2.5f, -0.75f, 1.0f}});
+    Tensor dout = tensor({{1.0f, -2.0f, 0.5f, 0.25f}, {-1.0f, 0.5f, 2.0f, -0.5f}});
+    x.requires_grad_();
+    Tensor y = softmax(x);
+    y.backward(dout);
+    check_close(y, tensor({0.1596936f, 0.02775058f, 0.7156968f, 0.09685903f, 0.5664491f, 0.3435687f, 0.01332161f,
+                           0.07666055f}, Shape{2, 4}));
+    check_close(x.grad(), tensor({0.08204167f, -0.06899503f, 0.009836844f, -0.02288349f, -0.3362715f, 0.3113941f,
+                                  0.03205647f, -0.007179123f}, Shape{2, 4}));
+    x.set_grad(Tensor());
+    y = log_softmax(x);
+    y.backward(dout);
+    check_close(y, tensor({-1.834499f, -3.584499f, -0.3344986f, -2.334499f, -0.5683681f, -1.068368f, -4.318368f,
+                           -2.568368f}, Shape{2, 4}));
+    check_close(x.grad(), tensor({1.039923f, -1.993062f, 0.6789242f, 0.2742148f, -1.566449f, 0.1564313f, 1.986678f,
+                                  -0.5766605f}, Shape{2, 4}));
+}
+
+TEST_CASE("softmax gives masked (-inf) entries probability 0") {
+    // [0, -inf, 0]: the two finite entries share the mass; log_softmax = [-log 2, -inf, -log 2]
+    Tensor x = tensor({0, -INFINITY, 0});
+    check_close(softmax(x), tensor({0.5f, 0.0f, 0.5f}));
+    Tensor y = log_softmax(x);
+    CHECK(y.at({0}) == doctest::Approx(-0.6931472f));
+    CHECK(y.at({1}) == -INFINITY);
+    CHECK(y.at({2}) == doctest::Approx(-0.6931472f));
+}
+
+TEST_CASE("log_softmax of a masked row: the finite entries behave as if the masked ones were absent") {
+    // The same as log_softmax([0.5, 2, 0]) on the finite entries, forward and backward, when the
+    // masked entry gets no gradient from above. With a gradient of -2 at the masked entry, its
+    // dx is dy - e^-inf Σ dy = -2 (PyTorch's value, checked with torch: dx = [1.041063, -2,
+    // 0.6840312, 0.2749059] for dout [1, -2, 0.5, 0.25]).
+    Tensor x = tensor({0.5f, -INFINITY, 2.0f, 0.0f});
+    x.requires_grad_();
+    Tensor compact = tensor({0.5f, 2.0f, 0.0f});
+    compact.requires_grad_();
+    Tensor y = log_softmax(x), y_compact = log_softmax(compact);
+    y.backward(tensor({1.0f, 0.0f, 0.5f, 0.25f}));
+    y_compact.backward(tensor({1.0f, 0.5f, 0.25f}));
+    check_close(tensor({y.at({0}), y.at({2}), y.at({3})}), y_compact);
+    check_close(x.grad(), tensor({compact.grad().at({0}), 0.0f, compact.grad().at({1}), compact.grad().at({2})}));
+
+    x.set_grad(Tensor());
+    log_softmax(x).backward(tensor({1.0f, -2.0f, 0.5f, 0.25f}));
+    check_close(x.grad(), tensor({1.041063f, -2.0f, 0.6840312f, 0.2749059f}));
+}
+
+TEST_CASE("softmax of a fully masked row is zeros with zero gradient, never NaN") {
+    // row 0 is entirely -inf: softmax zeros, log_softmax -inf, gradient zero (PyTorch: NaN);
+    // row 1 = [1, 2, 3] is unaffected
+    Tensor x = tensor({{-INFINITY, -INFINITY, -INFINITY}, {1, 2, 3}});
+    x.requires_grad_();
+    Tensor dout = tensor({{0.3f, -1.2f, 2.0f}, {1.0f, 0.5f, -0.25f}});
+
+    Tensor y = softmax(x);
+    check_close(y, tensor({{0, 0, 0}, {0.0900306f, 0.2447285f, 0.6652410f}}));
+    y.backward(dout);
+    CHECK(no_nan(x.grad()));
+    for (int64_t c = 0; c < 3; ++c) CHECK(x.grad().at({0, c}) == 0.0f);
+
+    x.set_grad(Tensor());
+    y = log_softmax(x);
+    for (int64_t c = 0; c < 3; ++c) CHECK(y.at({0, c}) == -INFINITY);
+    check_close(tensor({y.at({1, 0}), y.at({1, 1}), y.at({1, 2})}), tensor({-2.4076059f, -1.4076059f, -0.4076059f}));
+    y.backward(dout);
+    CHECK(no_nan(x.grad()));
+    for (int64_t c = 0; c < 3; ++c) CHECK(x.grad().at({0, c}) == 0.0f);
+    CHECK(x.grad().at({1, 0}) != 0.0f);  // the live row still gets its gradient
+}
+
+TEST_CASE("softmax spreads NaN and +inf to the whole row, as PyTorch") {
+    // PyTorch: softmax([1, inf, 2]) = softmax([1, nan, 2]) = [nan, nan, nan]; other rows are untouched
+    for (float bad : {NAN, INFINITY}) {
+        Tensor x = tensor({{1, bad, 2}, {0, 0, 0}});
+        Tensor y = softmax(x), z = log_softmax(x);
+        for (int64_t c = 0; c < 3; ++c) {
+            CHECK(std::isnan(y.at({0, c})));
+            CHECK(std::isnan(z.at({0, c})));
+            CHECK(y.at({1, c}) == doctest::Approx(1 / 3.0));
+        }
+    }
+    // a NaN among -inf entries is not a masked row: it stays NaN rather than becoming zeros
+    Tensor y = softmax(tensor({-INFINITY, NAN}));
+    CHECK(std::isnan(y.at({1})));
+}
+
+TEST_CASE("softmax gradcheck on awkward sizes") {
+    // NOTE: log_softmax's outputs are large (|y| ~ log C + spread of x) and the float rounding of
+    // L = Σ w y, divided by 2 eps, exceeds the tolerance for 33 columns of scale-2 inputs: scale 1
+    for (int64_t cols : {1, 7, 9, 33}) {
+        CAPTURE(cols);
+        Tensor x = param(Shape{3, cols}, 10 + cols, 2.0f);
+        CHECK_GRADCHECK([](const std::vector<Tensor>& in) { return softmax(in[0]); }, {x});
+        Tensor z = param(Shape{3, cols}, 10 + cols, 1.0f);
+        CHECK_GRADCHECK([](const std::vector<Tensor>& in) { return log_softmax(in[0]); }, {z});
+    }
+    Tensor x = param(Shape{2, 3, 9}, 3);  // leading dimensions are just more rows
+    CHECK_GRADCHECK([](const std::vector<Tensor>& in) { return softmax(in[0]); }, {x});
+    CHECK_GRADCHECK([](const std::vector<Tensor>& in) { return log_softmax(in[0]); }, {x});
+    Tensor v = param(Shape{7}, 4);  // a single row
+    CHECK_GRADCHECK([](const std::vector<Tensor>& in) { return softmax(in[0]); }, {v});
+    CHECK_GRADCHECK([](const std::vector<Tensor>& in) { return log_softmax(in[0]); }, {v});
+}
+
+TEST_CASE("softmax gradcheck with masked entries and a fully masked row") {
+    // f adds the mask: masked entries are -inf whatever x is there, so their numeric gradient is
+    // 0, and the finite entries are checked as usual. Row 3 is fully masked.
+    Tensor x = param(Shape{4, 9}, 21, 2.0f);
+    Tensor mask = mask_of(4, 9, {{0, 0}, {0, 4}, {1, 8}, {2, 1}, {2, 2}, {2, 3}, {2, 5}, {2, 6}, {2, 7}, {2, 8},
+                                 {3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {3, 6}, {3, 7}, {3, 8}});
+    CHECK_GRADCHECK([mask](const std::vector<Tensor>& in) { return softmax(in[0] + mask); }, {x});
+    Tensor y = softmax(x + mask);
+    y.backward(full(y.shape(), 1.5f));
+    CHECK(no_nan(x.grad()));
+    for (int64_t c = 0; c < 9; ++c) {
+        CHECK(y.at({3, c}) == 0.0f);
+        CHECK(x.grad().at({3, c}) == 0.0f);
+    }
+}
+
+TEST_CASE("softmax errors name the op and the shape") {
+    std::string message = error_of([] { softmax(scalar(1.0f)); });
+    CHECK(message.find("[softmax]") != std::string::npos);
+    CHECK(message.find("()") != std::string::npos);
+    message = error_of([] { log_softmax(scalar(1.0f)); });
+    CHECK(message.find("[log_softmax]") != std::string::npos);
+    CHECK(message.find("()") != std::string::npos);
+    CHECK(error_of([] { softmax(Tensor()); }).find("[softmax] the input is an undefined tensor") == 0);
+}
