@@ -8,8 +8,11 @@
 //
 // Tolerance: 1e-5 relative plus 1e-6 absolute. Both sides compute in float32 from the same
 // inputs; they differ only in the order of summation inside matmul, softmax and layer_norm
-// (a few ulp, ~1e-7 relative; the largest values here are ~10). A wrong formula (a missing
-// mask, a transposed head split, a dropped term of a gradient) moves values by 1e-2 or more.
+// (a few ulp, ~1e-7 relative; the largest values here are ~10; 1e-6 relative already fails).
+// The absolute part covers values that are 0 in exact arithmetic, such as the gradient of the key
+// bias (adding it shifts every score of a query equally, which softmax ignores): ~3e-7 on both
+// sides, from rounding. A wrong formula (a missing mask, a transposed head split, a dropped term
+// of a gradient) moves values by 1e-2 or more.
 #include "testing.hpp"
 
 #include "nn/attention.hpp"
