@@ -22,6 +22,7 @@ public:
 /// x Φ(x) elementwise, exact or tanh-approximated (PyTorch's approximate='none' | 'tanh').
 class GELU : public UnaryModule {
 public:
+    /// The exact form by default, as PyTorch.
     explicit GELU(GeluApproximation approximate = GeluApproximation::None) : approximate_(approximate) {}
 
     /// x -> gelu(x), same shape.
@@ -29,6 +30,7 @@ public:
     /// No parameters, no buffers.
     void visit(Visitor&) override {}
 
+    /// Which formula.
     GeluApproximation approximate() const { return approximate_; }
 
 private:

@@ -93,11 +93,13 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& query, const Tensor& k
           value.shape());
     const int64_t S = key.size(1);
     const Tensor& padding = options.key_padding_mask;
-    check(!padding.defined() || padding.shape() == Shape{B, S}, kOp,
-          "key_padding_mask must have shape (B, S) = {}, got {}", Shape{B, S}, padding.defined() ? padding.shape() : Shape{});
+    if (padding.defined())
+        check(padding.shape() == Shape{B, S}, kOp, "key_padding_mask must have shape (B, S) = {}, got {}", Shape{B, S},
+              padding.shape());
     const Tensor& attn_mask = options.attn_mask;
-    check(!attn_mask.defined() || attn_mask.shape() == Shape{T, S}, kOp, "attn_mask must have shape (T, S) = {}, got {}",
-          Shape{T, S}, attn_mask.defined() ? attn_mask.shape() : Shape{});
+    if (attn_mask.defined())
+        check(attn_mask.shape() == Shape{T, S}, kOp, "attn_mask must have shape (T, S) = {}, got {}", Shape{T, S},
+              attn_mask.shape());
 
     // project: one product for self-attention, split in three; else one per input
     Tensor q, k, v;

@@ -54,7 +54,7 @@ enum class MaskType {
 struct AttentionOptions {
     Tensor key_padding_mask{};              ///< [B, S], non-zero at padding keys; or undefined
     Tensor attn_mask{};                     ///< [T, S]; or undefined
-    MaskType attn_mask_type = MaskType::Boolean;
+    MaskType attn_mask_type = MaskType::Boolean;  ///< how attn_mask is read
     bool is_causal = false;                 ///< mask every key j > query i
     bool need_weights = false;              ///< also return the attention weights
     bool average_weights = true;            ///< weights averaged over heads [B, T, S], else [B, H, T, S]
@@ -80,14 +80,18 @@ public:
     AttentionOutput operator()(const Tensor& x, const AttentionOptions& options = {}) {
         return forward(x, x, x, options);
     }
+    /// Names "in_proj_weight", "in_proj_bias" and the child "out_proj" (no biases without bias).
     void visit(Visitor& v) override;
 
+    /// D.
     int64_t embed_dim() const { return embed_dim_; }
+    /// H.
     int64_t num_heads() const { return num_heads_; }
     /// [W_q; W_k; W_v]: [3D, D].
     const Tensor& in_proj_weight() const { return in_proj_weight_; }
     /// [b_q; b_k; b_v]: [3D], or undefined without bias.
     const Tensor& in_proj_bias() const { return in_proj_bias_; }
+    /// The output projection, Linear(D, D).
     Linear& out_proj() { return out_proj_; }
 
 private:

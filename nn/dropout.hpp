@@ -25,6 +25,7 @@ public:
     /// No parameters, no buffers.
     void visit(Visitor&) override {}
 
+    /// The probability of dropping an element.
     float p() const { return p_; }
 
 private:

@@ -25,12 +25,16 @@ public:
 
     /// ids [...] -> [..., D].
     Tensor forward(const Tensor& ids) override;
+    /// Names "weight".
     void visit(Visitor& v) override;
 
     /// The table: [V, D].
     const Tensor& weight() const { return weight_; }
+    /// The row that gets no gradient, in [0, V); or none.
     std::optional<int64_t> padding_idx() const { return padding_idx_; }
+    /// V: the number of rows.
     int64_t num_embeddings() const { return weight_.size(0); }
+    /// D: the size of each row.
     int64_t embedding_dim() const { return weight_.size(1); }
 
 private:

@@ -20,12 +20,14 @@ public:
 
     /// x [..., C] -> [..., C].
     Tensor forward(const Tensor& x) override;
+    /// Names "weight" and "bias" (nothing without elementwise_affine).
     void visit(Visitor& v) override;
 
     /// γ: [C], or undefined without elementwise_affine.
     const Tensor& weight() const { return weight_; }
     /// β: [C], or undefined without elementwise_affine.
     const Tensor& bias() const { return bias_; }
+    /// The constant added to the variance.
     float eps() const { return eps_; }
 
 private:

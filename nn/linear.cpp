@@ -27,8 +27,8 @@ Linear::Linear(int64_t in_features, int64_t out_features, Generator& gen, bool b
 
 Tensor Linear::forward(const Tensor& x) {
     check(x.defined(), "Linear", "input is an undefined tensor");
-    check(x.ndim() >= 1 && x.size(-1) == in_features(), "Linear", "expected input of shape (..., {}) (in_features), got {}",
-          in_features(), x.shape());
+    check(x.ndim() >= 1 && x.size(-1) == in_features(), "Linear",
+          "expected input of shape (..., {}) (in_features), got {}", in_features(), x.shape());
     // NOTE: transpose copies W each call; a matmul with a transposed operand comes with performance work
     Tensor y = matmul(x, transpose(weight_, 0, 1));
     return bias_.defined() ? y + bias_ : y;

@@ -21,13 +21,16 @@ public:
 
     /// x [..., in] -> [..., out].
     Tensor forward(const Tensor& x) override;
+    /// Names "weight", and "bias" when there is one.
     void visit(Visitor& v) override;
 
     /// W: [out, in].
     const Tensor& weight() const { return weight_; }
     /// b: [out], or undefined when built without bias.
     const Tensor& bias() const { return bias_; }
+    /// in: the size of the input's last axis.
     int64_t in_features() const { return weight_.size(1); }
+    /// out: the size of the output's last axis.
     int64_t out_features() const { return weight_.size(0); }
 
 private:

@@ -19,14 +19,17 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction =
 /// cross_entropy(logits, targets, options) as a module.
 class CrossEntropyLoss : public Module {
 public:
+    /// The options of every call; options.weight, if given, is shared, not copied.
     explicit CrossEntropyLoss(CrossEntropyOptions options = {});
 
     /// logits [N, C], targets [N] -> scalar, or [N] with Reduction::None.
     Tensor forward(const Tensor& logits, const Tensor& targets);
+    /// Same as forward.
     Tensor operator()(const Tensor& logits, const Tensor& targets) { return forward(logits, targets); }
     /// The class weights, when given, as buffer "weight".
     void visit(Visitor& v) override;
 
+    /// The options every call uses.
     const CrossEntropyOptions& options() const { return options_; }
 
 private:
@@ -36,10 +39,12 @@ private:
 /// mse_loss(input, target, reduction) as a module.
 class MSELoss : public Module {
 public:
+    /// Mean over all elements by default.
     explicit MSELoss(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
 
     /// input, target of one shape -> scalar, or that shape with Reduction::None.
     Tensor forward(const Tensor& input, const Tensor& target);
+    /// Same as forward.
     Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
     /// No parameters, no buffers.
     void visit(Visitor&) override {}

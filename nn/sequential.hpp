@@ -21,6 +21,7 @@ namespace ag {
 /// A chain of one-input modules; owns them.
 class Sequential : public UnaryModule {
 public:
+    /// No layers: the identity.
     Sequential() = default;
     /// Takes the layers, in order (moved in: modules are move-only).
     template <std::derived_from<UnaryModule>... Layers>

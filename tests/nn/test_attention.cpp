@@ -63,7 +63,8 @@ Reference attention_reference(MultiHeadAttention& mha, const Tensor& query, cons
                         if (options.attn_mask_type == MaskType::Additive) s[j] += m;
                         else if (m != 0) s[j] = -INFINITY;
                     }
-                    if (options.key_padding_mask.defined() && options.key_padding_mask.at({n, j}) != 0) s[j] = -INFINITY;
+                    const Tensor& padding = options.key_padding_mask;
+                    if (padding.defined() && padding.at({n, j}) != 0) s[j] = -INFINITY;
                     if (options.is_causal && j > i) s[j] = -INFINITY;
                 }
                 // softmax; a row with every key masked stays zero
