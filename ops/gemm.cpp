@@ -1,5 +1,11 @@
 // gemm.cpp: the reference sgemm and the entry points ops call (contract in gemm.hpp).
+//
+// gemm and gemm_batched run the packed SIMD kernel of ops/gemm_kernel.cpp for the active SIMD
+// level (core/simd.hpp), or the reference below when the level is scalar.
 #include "ops/gemm.hpp"
+
+#include "core/simd.hpp"
+#include "ops/gemm_kernel.hpp"
 
 namespace ag {
 
@@ -19,16 +25,29 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
     }
 }
 
+namespace {
+
+// The scalar level of gemm_batched: the reference, once per matrix.
+void gemm_batched_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                            int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
+                            float* C, int64_t ldc, int64_t stride_c, int64_t batch) {
+    for (int64_t b = 0; b < batch; ++b)
+        gemm_reference(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta,
+                       C + b * stride_c, ldc);
+}
+
+}  // namespace
+
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-    gemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_batched(trans_a, trans_b, M, N, K, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
 }
 
 void gemm_batched(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                   int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta, float* C,
                   int64_t ldc, int64_t stride_c, int64_t batch) {
-    for (int64_t b = 0; b < batch; ++b)
-        gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta, C + b * stride_c, ldc);
+    simd_dispatch(GemmKernel{}, gemm_batched_reference, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb,
+                  stride_b, beta, C, ldc, stride_c, batch);
 }
 
 }  // namespace ag

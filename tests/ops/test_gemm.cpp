@@ -1,1 +1,216 @@
-// not yet written
+// test_gemm.cpp: gemm against hand-computed values and against gemm_reference, at every SIMD level
+// the machine supports (core/simd.hpp), on sizes that are not multiples of any tile or block.
+//
+// Tolerance. A float sum of K products is within K·u·Σ_k |a_ik·b_kj| of the exact sum (u = 2⁻²⁴,
+// the standard bound for recursive summation), whatever the order of the additions. Two correct
+// kernels may each sit at that bound on opposite sides, so each element of C may differ from the
+// reference by at most 2·(K+2)·u·(|alpha|·Σ_k |a_ik·b_kj| + |beta·c_ij|) (+2: the alpha and beta
+// roundings). A lost, doubled or misplaced product moves an element by about |a·b|, far more.
+#include "core/simd.hpp"
+#include "testing.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace ag;
+using ag::testing::error_of;
+
+namespace {
+
+// The levels this machine can run, best first, down to scalar.
+std::vector<SimdLevel> supported_levels() {
+    std::vector<SimdLevel> levels;
+    for (int l = static_cast<int>(simd_level_supported()); l >= 0; --l) levels.push_back(static_cast<SimdLevel>(l));
+    return levels;
+}
+
+// Sets a SIMD level for one scope and restores the previous one after.
+struct ScopedSimdLevel {
+    explicit ScopedSimdLevel(SimdLevel level) : previous_(set_simd_level(level)) {}
+    ~ScopedSimdLevel() { set_simd_level(previous_); }
+    ScopedSimdLevel(const ScopedSimdLevel&) = delete;
+    ScopedSimdLevel& operator=(const ScopedSimdLevel&) = delete;
+    SimdLevel previous_;
+};
+
+std::vector<float> random_floats(int64_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& x : v) x = dist(rng);
+    return v;
+}
+
+// One product: gemm at the active level against gemm_reference (tolerance in the file header).
+// The leading dimensions exceed the minimum by `pad`; the padding must be left untouched.
+void check_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, float beta, int64_t pad = 0,
+                uint32_t seed = 1) {
+    INFO("level ", simd_level_name(simd_level()), ", ", (ta ? "T" : "N"), (tb ? "T" : "N"), " M=", M, " N=", N,
+         " K=", K, " alpha=", alpha, " beta=", beta, " pad=", pad);
+    int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+    std::vector<float> a = random_floats((ta ? K : M) * lda, seed);
+    std::vector<float> b = random_floats((tb ? N : K) * ldb, seed + 1);
+    std::vector<float> c0 = random_floats(M * ldc, seed + 2);
+    // beta == 0 must not read C: fill it with NaN, which would poison any result that read it
+    if (beta == 0.0f) c0.assign(c0.size(), std::numeric_limits<float>::quiet_NaN());
+
+    std::vector<float> c = c0, expected = c0;
+    gemm(ta, tb, M, N, K, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+    gemm_reference(ta, tb, M, N, K, alpha, a.data(), lda, b.data(), ldb, beta, expected.data(), ldc);
+
+    // Σ_k |a_ik·b_kj|, for the tolerance: the reference on absolute values
+    std::vector<float> abs_a(a), abs_b(b), abs_sum(static_cast<size_t>(M * ldc));
+    for (float& x : abs_a) x = std::fabs(x);
+    for (float& x : abs_b) x = std::fabs(x);
+    gemm_reference(ta, tb, M, N, K, 1.0f, abs_a.data(), lda, abs_b.data(), ldb, 0.0f, abs_sum.data(), ldc);
+
+    const double u = std::ldexp(1.0, -24);
+    int64_t bad = 0;
+    std::string first_bad;
+    for (int64_t i = 0; i < M; ++i) {
+        for (int64_t j = 0; j < ldc; ++j) {
+            size_t e = static_cast<size_t>(i * ldc + j);
+            if (j >= N) {  // padding between rows: untouched
+                if (!(std::isnan(c[e]) && std::isnan(c0[e])) && c[e] != c0[e]) ++bad;
+                continue;
+            }
+            double c_term = beta == 0.0f ? 0.0 : std::fabs(double(beta) * c0[e]);
+            double tol = 2.0 * double(K + 2) * u * (std::fabs(alpha) * abs_sum[e] + c_term) + 1e-30;
+            if (!(std::fabs(double(c[e]) - expected[e]) <= tol) && bad++ == 0)  // NaN fails too
+                first_bad = fmt::format("C[{}, {}] = {} expected {} (tolerance {})", i, j, c[e], expected[e], tol);
+        }
+    }
+    INFO("first mismatch: ", first_bad);
+    CHECK(bad == 0);
+}
+
+}  // namespace
+
+TEST_CASE("gemm: hand-computed 2x2 in all four transpose combinations") {
+    // A = [1 2; 3 4], B = [5 6; 7 8]
+    // A·B   = [1·5+2·7  1·6+2·8; 3·5+4·7  3·6+4·8] = [19 22; 43 50]
+    // A·Bᵀ  = [1·5+2·6  1·7+2·8; 3·5+4·6  3·7+4·8] = [17 23; 39 53]
+    // Aᵀ·B  = [1·5+3·7  1·6+3·8; 2·5+4·7  2·6+4·8] = [26 30; 38 44]
+    // Aᵀ·Bᵀ = [1·5+3·6  1·7+3·8; 2·5+4·6  2·7+4·8] = [23 31; 34 46]
+    // then C = 2·(that) + 0.5·[1 1; 1 1]
+    const float a[] = {1, 2, 3, 4}, b[] = {5, 6, 7, 8};
+    const float products[4][4] = {{19, 22, 43, 50}, {17, 23, 39, 53}, {26, 30, 38, 44}, {23, 31, 34, 46}};
+    for (SimdLevel level : supported_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (int t = 0; t < 4; ++t) {
+            bool ta = t / 2, tb = t % 2;
+            INFO("level ", simd_level_name(level), " trans_a ", ta, " trans_b ", tb);
+            float c[] = {1, 1, 1, 1};
+            gemm(ta, tb, 2, 2, 2, 2.0f, a, 2, b, 2, 0.5f, c, 2);
+            for (int e = 0; e < 4; ++e) CHECK(c[e] == 2.0f * products[t][e] + 0.5f);
+        }
+    }
+}
+
+TEST_CASE("gemm: matches the reference on awkward sizes, all transposes, every SIMD level") {
+    const int64_t sizes[] = {1, 7, 8, 9, 15, 16, 17, 33};
+    for (SimdLevel level : supported_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (int t = 0; t < 4; ++t)
+            for (int64_t M : sizes)
+                for (int64_t N : sizes)
+                    for (int64_t K : sizes) check_gemm(t / 2, t % 2, M, N, K, 1.0f, 0.0f);
+    }
+}
+
+TEST_CASE("gemm: matches the reference on long and block-crossing shapes") {
+    // 1000 in each dimension; 33x17x65 and 100x1x100 as odd combinations; K > 2·KC and N > 2·NC
+    // cross the depth-slice and B-block boundaries of every level's blocking.
+    const int64_t shapes[][3] = {{1000, 7, 9},  {9, 1000, 7},   {7, 9, 1000},  {1, 1000, 1},   {1000, 1, 1},
+                                 {1, 1, 1000},  {33, 17, 65},   {100, 1, 100}, {1, 100, 100},  {17, 33, 1000},
+                                 {33, 1000, 17}, {37, 1100, 530}, {130, 70, 600}};
+    for (SimdLevel level : supported_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (int t = 0; t < 4; ++t)
+            for (const auto& s : shapes) check_gemm(t / 2, t % 2, s[0], s[1], s[2], 1.0f, 0.0f);
+    }
+}
+
+TEST_CASE("gemm: alpha, beta and leading dimensions larger than the minimum") {
+    const float alpha_beta[][2] = {{1.0f, 1.0f}, {-0.5f, 2.0f}, {0.3f, 0.0f}, {2.0f, -1.0f}, {0.0f, 0.5f}, {0.0f, 0.0f}};
+    for (SimdLevel level : supported_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (int t = 0; t < 4; ++t)
+            for (const auto& ab : alpha_beta) {
+                check_gemm(t / 2, t % 2, 33, 17, 65, ab[0], ab[1], 5);
+                check_gemm(t / 2, t % 2, 50, 70, 300, ab[0], ab[1], 3);
+            }
+    }
+}
+
+TEST_CASE("gemm: K = 0 scales C by beta, and M = 0 or N = 0 does nothing") {
+    for (SimdLevel level : supported_levels()) {
+        ScopedSimdLevel scoped(level);
+        INFO("level ", simd_level_name(level));
+        float c[] = {1, 2, 3, 4};
+        gemm(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 3.0f, c, 2);
+        CHECK(c[0] == 3.0f);
+        CHECK(c[3] == 12.0f);
+        float nan = std::numeric_limits<float>::quiet_NaN();
+        float d[] = {nan, nan};
+        gemm(false, false, 1, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 0.0f, d, 2);
+        CHECK(d[0] == 0.0f);
+        CHECK(d[1] == 0.0f);
+        gemm(false, false, 0, 2, 3, 1.0f, nullptr, 3, nullptr, 2, 0.0f, d, 2);
+        gemm(false, false, 2, 0, 3, 1.0f, nullptr, 3, nullptr, 2, 0.0f, d, 2);
+        CHECK(d[0] == 0.0f);
+    }
+}
+
+TEST_CASE("gemm_batched: matches a loop of reference gemms, with broadcast (stride 0) operands") {
+    struct Case {
+        int64_t M, N, K, batch;
+        bool broadcast_a, broadcast_b;
+    };
+    const Case cases[] = {{64, 64, 32, 5, false, true},   {64, 32, 64, 4, false, false}, {17, 33, 9, 3, true, false},
+                          {9, 600, 300, 2, false, true}, {7, 9, 600, 3, false, true},   {1, 1, 1, 4, true, true}};
+    for (SimdLevel level : supported_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (const Case& cs : cases)
+            for (int t = 0; t < 4; ++t) {
+                bool ta = t / 2, tb = t % 2;
+                INFO("level ", simd_level_name(level), " ", (ta ? "T" : "N"), (tb ? "T" : "N"), " M=", cs.M,
+                     " N=", cs.N, " K=", cs.K, " batch=", cs.batch);
+                int64_t lda = ta ? cs.M : cs.K, ldb = tb ? cs.K : cs.N, ldc = cs.N;
+                int64_t stride_a = cs.broadcast_a ? 0 : cs.M * cs.K, stride_b = cs.broadcast_b ? 0 : cs.K * cs.N;
+                int64_t stride_c = cs.M * cs.N;
+                std::vector<float> a = random_floats(cs.broadcast_a ? cs.M * cs.K : stride_a * cs.batch, 7);
+                std::vector<float> b = random_floats(cs.broadcast_b ? cs.K * cs.N : stride_b * cs.batch, 8);
+                std::vector<float> c = random_floats(stride_c * cs.batch, 9), expected = c;
+                gemm_batched(ta, tb, cs.M, cs.N, cs.K, 0.5f, a.data(), lda, stride_a, b.data(), ldb, stride_b, 2.0f,
+                             c.data(), ldc, stride_c, cs.batch);
+                for (int64_t i = 0; i < cs.batch; ++i)
+                    gemm_reference(ta, tb, cs.M, cs.N, cs.K, 0.5f, a.data() + i * stride_a, lda,
+                                   b.data() + i * stride_b, ldb, 2.0f, expected.data() + i * stride_c, ldc);
+                // the file header's bound with |a|, |b| <= 1 and |beta·c| <= 2: Σ|a·b| <= K
+                double tol = 2.0 * double(cs.K + 2) * std::ldexp(1.0, -24) * (0.5 * double(cs.K) + 2.0);
+                int64_t bad = 0;
+                for (size_t e = 0; e < c.size(); ++e) bad += !(std::fabs(double(c[e]) - expected[e]) <= tol);
+                CHECK(bad == 0);
+            }
+    }
+}
+
+TEST_CASE("simd_level: names, parsing, and switching level at run time") {
+    for (SimdLevel level : supported_levels()) CHECK(parse_simd_level(simd_level_name(level)) == level);
+    CHECK(std::string(simd_level_name(SimdLevel::avx512)) == "avx512");
+    std::string message = error_of([] { parse_simd_level("avx1024"); });
+    CHECK(message.find("[simd]") == 0);
+    CHECK(message.find("avx1024") != std::string::npos);
+
+    SimdLevel before = simd_level();
+    CHECK(set_simd_level(SimdLevel::scalar) == before);
+    CHECK(simd_level() == SimdLevel::scalar);
+    CHECK(set_simd_level(before) == SimdLevel::scalar);
+    CHECK(simd_level() == before);
+    CHECK(simd_level_supported() >= SimdLevel::sse2);  // every x86-64 CPU has SSE2
+}

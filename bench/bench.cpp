@@ -1,0 +1,64 @@
+// bench.cpp: attograd_bench, the benchmark driver.
+//
+//   attograd_bench [--json] [filter]
+// runs every case whose name contains `filter` (e.g. "gemm 1024", "NT", "batched") and prints
+// one row per comparison: kernel, shape, threads, ours, anchor, anchor_name, unit, ratio
+// (ratio > 1: attograd is better). --json prints each row as one JSON object per line instead.
+// The SIMD level is the best the CPU has unless AG_SIMD says otherwise (core/simd.hpp).
+#include "harness.hpp"
+
+#include "core/simd.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace {
+
+void print_row(const bench::Row& r, bool json) {
+    if (json) {
+        fmt::print(R"({{"kernel": "{}", "shape": "{}", "threads": {}, "ours": {:.4g}, "anchor": {:.4g}, )"
+                   R"("anchor_name": "{}", "unit": "{}", "ratio": {:.3f}}})"
+                   "\n",
+                   r.kernel, r.shape, r.threads, r.ours, r.anchor, r.anchor_name, r.unit, r.ratio);
+    } else {
+        fmt::print("{:<13} {:<24} {:>7} {:>9.4g} {:>9.4g} {:<11} {:<8} {:>6.3f}\n", r.kernel, r.shape, r.threads,
+                   r.ours, r.anchor, r.anchor_name, r.unit, r.ratio);
+    }
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    bool json = false;
+    std::string filter;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--json") {
+            json = true;
+        } else if (arg == "--help" || arg == "-h") {
+            fmt::print("usage: attograd_bench [--json] [filter]\n");
+            return 0;
+        } else {
+            filter = arg;
+        }
+    }
+
+    double fma_peak = bench::measure_fma_peak();
+    std::vector<bench::Case> cases = bench::gemm_cases(fma_peak);  // later families append theirs
+
+    if (!json) {
+        fmt::print("# attograd_bench: SIMD level {}, 1-thread CPU time, medians of 9 samples\n",
+                   ag::simd_level_name(ag::simd_level()));
+        fmt::print("# fma_peak (measured, 1 core): {:.1f} GFLOP/s\n", fma_peak);
+        fmt::print("{:<13} {:<24} {:>7} {:>9} {:>9} {:<11} {:<8} {:>6}\n", "kernel", "shape", "threads", "ours",
+                   "anchor", "anchor_name", "unit", "ratio");
+    }
+    for (const bench::Case& c : cases)
+        if (c.name.find(filter) != std::string::npos)
+            for (const bench::Row& row : c.run()) print_row(row, json);
+    return 0;
+}
