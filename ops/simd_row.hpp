@@ -1,0 +1,44 @@
+// simd_row.hpp: what the row kernels (softmax, log_softmax, layer_norm, cross_entropy) share and
+// xsimd 8.1 lacks: the horizontal max of a batch. Included by kernel files only.
+//
+// A row kernel walks a row of C floats in whole batches of W lanes (W = 16 / 8 / 4 for
+// avx512 / avx2 / sse2), then finishes the C mod W leftover floats one at a time with the same
+// math on float. Reductions (max, sum) keep W partial results in one batch and fold its lanes
+// once per row: `xsimd::hadd` for a sum, `reduce_max` below for a max.
+//
+// NOTE: everything here is templated on the xsimd arch (see the ODR trap in core/simd.hpp), and
+// each arch's code touches only its own registers: an avx512 file must not call the avx2
+// instantiation, which would then exist in two objects compiled with different flags.
+#pragma once
+
+#include "core/simd.hpp"
+
+#include <immintrin.h>
+
+#include <type_traits>
+
+namespace ag {
+
+/// max over the lanes of `b` (xsimd 8.1 has no reduce_max). NaN lanes may or may not win.
+template <class Arch>
+float reduce_max(xsimd::batch<float, Arch> b) {
+    // fold to 4 lanes, halving the width each step
+    __m128 q;
+    if constexpr (std::is_same_v<Arch, Avx512Arch>) {
+        const __m512 r = b;
+        const __m256 h = _mm256_max_ps(_mm512_castps512_ps256(r), _mm512_extractf32x8_ps(r, 1));
+        q = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    } else if constexpr (std::is_same_v<Arch, Avx2Arch>) {
+        const __m256 h = b;
+        q = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    } else {
+        static_assert(std::is_same_v<Arch, Sse2Arch>, "reduce_max: an arch without a fold");
+        q = b;
+    }
+    // 4 lanes to 1: [a b c d] max [c d c d], then lane 0 max lane 1
+    q = _mm_max_ps(q, _mm_movehl_ps(q, q));
+    q = _mm_max_ss(q, _mm_shuffle_ps(q, q, 1));
+    return _mm_cvtss_f32(q);
+}
+
+}  // namespace ag
