@@ -1,5 +1,6 @@
-// simd_row.hpp: what the row kernels (softmax, log_softmax, layer_norm, cross_entropy) share and
-// xsimd 8.1 lacks: the horizontal max of a batch. Included by kernel files only.
+// simd_row.hpp: what the row kernels (softmax, log_softmax, layer_norm, cross_entropy) share:
+// the horizontal max of a batch, which xsimd 8.1 lacks, and the max of a row. Included by kernel
+// files only.
 //
 // A row kernel walks a row of C floats in whole batches of W lanes (W = 16 / 8 / 4 for
 // avx512 / avx2 / sse2), then finishes the C mod W leftover floats one at a time with the same
@@ -15,6 +16,8 @@
 
 #include <immintrin.h>
 
+#include <cmath>
+#include <cstdint>
 #include <type_traits>
 
 namespace ag {
@@ -39,6 +42,19 @@ float reduce_max(xsimd::batch<float, Arch> b) {
     q = _mm_max_ps(q, _mm_movehl_ps(q, q));
     q = _mm_max_ss(q, _mm_shuffle_ps(q, q, 1));
     return _mm_cvtss_f32(q);
+}
+
+/// max_j x_j of one row of C floats (-inf for C = 0): whole batches, then the tail.
+template <class Arch>
+float row_max(const float* x, int64_t cols) {
+    using B = xsimd::batch<float, Arch>;
+    constexpr int64_t W = B::size;
+    B acc(-INFINITY);
+    int64_t c = 0;
+    for (; c + W <= cols; c += W) acc = xsimd::max(acc, B::load_unaligned(x + c));
+    float max = reduce_max(acc);
+    for (; c < cols; ++c) max = x[c] > max ? x[c] : max;
+    return max;
 }
 
 }  // namespace ag

@@ -30,19 +30,6 @@ namespace {
 template <class Arch>
 using Batch = xsimd::batch<float, Arch>;
 
-// max_j x_j of one row of C floats
-template <class Arch>
-float row_max(const float* x, int64_t cols) {
-    using B = Batch<Arch>;
-    constexpr int64_t W = B::size;
-    B acc(-INFINITY);
-    int64_t c = 0;
-    for (; c + W <= cols; c += W) acc = xsimd::max(acc, B::load_unaligned(x + c));
-    float max = reduce_max(acc);
-    for (; c < cols; ++c) max = x[c] > max ? x[c] : max;
-    return max;
-}
-
 // The shift that makes every exponent <= 0: the max, or 0 for a fully masked row, where
 // -inf - (-inf) would be NaN (as row_shift in softmax.cpp).
 float shift_of(float max) { return max == -INFINITY ? 0.0f : max; }
