@@ -16,7 +16,7 @@
 int main() {
     constexpr int64_t N = 64, H = 32;
     constexpr int kSteps = 2000;
-    constexpr float kLearningRate = 0.1f;
+    constexpr float kLearningRate = 0.05f;
 
     // data: y = sin(x) on an even grid
     ag::Tensor x = ag::arange(-3.0f, 3.0f, 6.0f / N);

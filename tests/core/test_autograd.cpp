@@ -1,6 +1,8 @@
 // test_autograd.cpp: the engine: accumulation, broadcasting, shape checks, graph lifetime.
 #include "testing.hpp"
 
+#include <thread>
+
 using namespace ag;
 using ag::testing::check_close;
 using ag::testing::error_of;
@@ -192,4 +194,17 @@ TEST_CASE("autograd: a leaf's first gradient is its own copy, not an alias") {
     (a * 5.0f).backward(ones({2}));
     check_close(a.grad(), full({2}, 6.0f));
     check_close(b.grad(), full({2}, 1.0f));
+}
+
+TEST_CASE("autograd: grad mode is per thread") {
+    NoGradGuard guard;  // off on this thread only
+    bool other_thread_records = false;
+    std::thread other([&] {
+        Tensor x = ones({2});
+        x.requires_grad_();
+        other_thread_records = grad_enabled() && (x * 2.0f).requires_grad();
+    });
+    other.join();
+    CHECK(other_thread_records);
+    CHECK_FALSE(grad_enabled());
 }
