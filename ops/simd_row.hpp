@@ -1,11 +1,16 @@
-// simd_row.hpp: what the row kernels (softmax, log_softmax, layer_norm, cross_entropy) share:
-// the horizontal max of a batch, which xsimd 8.1 lacks, and the max of a row. Included by kernel
+// simd_row.hpp: what the kernel files share: the horizontal max of a batch, which xsimd 8.1
+// lacks, the max of a row, and partial loads and stores for the tail of a row. Included by kernel
 // files only.
 //
 // A row kernel walks a row of C floats in whole batches of W lanes (W = 16 / 8 / 4 for
 // avx512 / avx2 / sse2), then finishes the C mod W leftover floats one at a time with the same
 // math on float. Reductions (max, sum) keep W partial results in one batch and fold its lanes
 // once per row: `xsimd::hadd` for a sum, `reduce_max` below for a max.
+//
+// The tail of a row can also go through one batch: load_partial fills a batch with the n < W
+// leftover floats (the other lanes 0), and store_partial writes back only those n. The unary,
+// binary and reduction kernels do this so that their math, shared with the reference kernels in
+// a header, is only ever instantiated on batches (see the NOTE in ops/unary_kernel.cpp).
 //
 // NOTE: everything here is templated on the xsimd arch (see the ODR trap in core/simd.hpp), and
 // each arch's code touches only its own registers: an avx512 file must not call the avx2
@@ -55,6 +60,22 @@ float row_max(const float* x, int64_t cols) {
     float max = reduce_max(acc);
     for (; c < cols; ++c) max = x[c] > max ? x[c] : max;
     return max;
+}
+
+/// A batch holding p[0 .. n) in its first n lanes and 0 in the others (n < W).
+template <class Arch>
+xsimd::batch<float, Arch> load_partial(const float* p, int64_t n) {
+    alignas(64) float lanes[xsimd::batch<float, Arch>::size] = {};
+    for (int64_t i = 0; i < n; ++i) lanes[i] = p[i];
+    return xsimd::batch<float, Arch>::load_aligned(lanes);
+}
+
+/// p[0 .. n) = the first n lanes of `b` (n < W); the memory after p[n - 1] is not touched.
+template <class Arch>
+void store_partial(float* p, xsimd::batch<float, Arch> b, int64_t n) {
+    alignas(64) float lanes[xsimd::batch<float, Arch>::size];
+    b.store_aligned(lanes);
+    for (int64_t i = 0; i < n; ++i) p[i] = lanes[i];
 }
 
 }  // namespace ag
