@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     double fma_peak = bench::measure_fma_peak();
     std::vector<bench::Case> cases = bench::gemm_cases(fma_peak);  // later families append theirs
     for (bench::Case& c : bench::row_cases()) cases.push_back(std::move(c));
+    for (bench::Case& c : bench::elementwise_cases()) cases.push_back(std::move(c));
 
     if (!json) {
         fmt::print("# attograd_bench: SIMD level {}, 1-thread CPU time, medians of 9 samples\n",
