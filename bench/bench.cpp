@@ -5,6 +5,7 @@
 // one row per comparison: kernel, shape, threads, ours, anchor, anchor_name, unit, ratio
 // (ratio > 1: attograd is better). --json prints each row as one JSON object per line instead.
 // The SIMD level is the best the CPU has unless AG_SIMD says otherwise (core/simd.hpp).
+#include "bench_rows.hpp"
 #include "harness.hpp"
 
 #include "core/simd.hpp"
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
     }
 
     std::vector<bench::Case> cases = bench::gemm_cases();  // later kernel families append theirs
+    for (bench::Case& c : bench::row_cases()) cases.push_back(std::move(c));
+    for (bench::Case& c : bench::elementwise_cases()) cases.push_back(std::move(c));
 
     if (!json) {
         fmt::print("# attograd_bench: SIMD level {}, 1-thread CPU time, medians of 9 samples\n",

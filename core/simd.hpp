@@ -30,7 +30,15 @@
 // helpers in an anonymous namespace and call no out-of-line library code from the hot loops.
 #pragma once
 
+// NOTE: GCC 12's AVX-512 intrinsics (_mm512_undefined_ps and its users, e.g. inside xsimd::exp
+// and _mm512_max_ps) trip -Wmaybe-uninitialized and -Wuninitialized once inlined into user code
+// (GCC bug 105593): silence them for the lines of these system headers only, not for the code
+// that includes them.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <xsimd/xsimd.hpp>
+#pragma GCC diagnostic pop
 
 #include <cstddef>
 #include <cstdint>

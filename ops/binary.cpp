@@ -2,21 +2,22 @@
 //
 // One reference kernel serves all four: it walks the output and reads each input through
 // broadcast strides (stride 0 along a broadcast dimension, so the same element is reused).
+// The common layouts (same shape, a scalar, a bias row broadcast over the last dimension) run
+// the SIMD kernel of ops/binary_kernel.cpp instead, through simd_dispatch (core/simd.hpp); its
+// results are the same bits.
 #include "ops/binary.hpp"
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/simd.hpp"
+#include "ops/binary_kernel.hpp"
 #include "ops/unary.hpp"
+
+#include <optional>
 
 namespace ag {
 
 namespace {
-
-// The math, written once for any value type: float here, xsimd::batch<float> in SIMD kernels.
-struct Add { template <class T> T operator()(T a, T b) const { return a + b; } };
-struct Sub { template <class T> T operator()(T a, T b) const { return a - b; } };
-struct Mul { template <class T> T operator()(T a, T b) const { return a * b; } };
-struct Div { template <class T> T operator()(T a, T b) const { return a / b; } };
 
 // out[i] = op(a[ia], b[ib]) over every index of `shape`, where ia and ib follow the inputs'
 // broadcast strides.
@@ -39,21 +40,54 @@ void binary_reference(Op op, float* out, const float* a, const float* b, const S
     }
 }
 
-// The forward shared by the four ops: broadcast the shapes, allocate, run the kernel.
+// The SIMD kernel's view of a call (binary_kernel.hpp): R rows of C columns and how each operand
+// is read, or nothing when the broadcast is not one of its layouts.
+struct RowLayout {
+    int64_t rows, cols;
+    int64_t a_row_stride, a_col_stride, b_row_stride, b_col_stride;
+};
+std::optional<RowLayout> row_layout(const Shape& a, const Shape& b, const Shape& out) {
+    const int64_t n = out.numel();
+    if (n == 0) return std::nullopt;
+    // same shape, or a scalar against a full operand: one row of n
+    if (a == out && b == out) return RowLayout{1, n, 0, 1, 0, 1};
+    if (a == out && b.numel() == 1) return RowLayout{1, n, 0, 1, 0, 0};
+    if (a.numel() == 1 && b == out) return RowLayout{1, n, 0, 0, 0, 1};
+    // a row of the last dimension's D floats shared by every row: (D,) or (1, ..., 1, D)
+    const int64_t D = out[-1];
+    auto is_row = [&](const Shape& s) { return s.ndim() >= 1 && s[-1] == D && s.numel() == D; };
+    if (a == out && is_row(b)) return RowLayout{n / D, D, D, 1, 0, 1};
+    if (is_row(a) && b == out) return RowLayout{n / D, D, 0, 1, D, 1};
+    return std::nullopt;
+}
+
+// The forward shared by the four ops: broadcast the shapes, allocate, run a kernel.
 template <class Op>
 Tensor binary_forward(std::string_view name, Op op, const Tensor& a, const Tensor& b) {
     check(a.defined() && b.defined(), name, "an operand is an undefined tensor");
     Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
     Tensor out = empty(shape);
-    binary_reference(op, out.data(), a.data(), b.data(), shape, broadcast_strides(a.shape(), shape),
-                     broadcast_strides(b.shape(), shape));
+    auto reference = [&] {
+        binary_reference(op, out.data(), a.data(), b.data(), shape, broadcast_strides(a.shape(), shape),
+                         broadcast_strides(b.shape(), shape));
+    };
+    const std::optional<RowLayout> layout = row_layout(a.shape(), b.shape(), shape);
+    if (!layout) {
+        reference();
+        return out;
+    }
+    // a SIMD layout: the kernel of the active level, or the reference at the scalar level
+    const RowLayout& l = *layout;
+    simd_dispatch(BinaryKernel<Op>{}, [&](auto&&...) { reference(); }, out.data(),
+                  RowOperand{a.data(), l.a_row_stride, l.a_col_stride}, RowOperand{b.data(), l.b_row_stride, l.b_col_stride},
+                  l.rows, l.cols);
     return out;
 }
 
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
-    Tensor out = binary_forward("add", Add{}, a, b);
+    Tensor out = binary_forward("add", binary::Add{}, a, b);
     record(out, "add", {a, b}, [](const Tensor&, const Tensor& dout) -> Grads {
         return {dout, dout};  // the engine sums each back to its input's shape
     });
@@ -61,13 +95,13 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-    Tensor out = binary_forward("sub", Sub{}, a, b);
+    Tensor out = binary_forward("sub", binary::Sub{}, a, b);
     record(out, "sub", {a, b}, [](const Tensor&, const Tensor& dout) -> Grads { return {dout, neg(dout)}; });
     return out;
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-    Tensor out = binary_forward("mul", Mul{}, a, b);
+    Tensor out = binary_forward("mul", binary::Mul{}, a, b);
     record(out, "mul", {a, b}, [a, b](const Tensor&, const Tensor& dout) -> Grads {
         return {mul(dout, b), mul(dout, a)};
     });
@@ -75,7 +109,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-    Tensor out = binary_forward("div", Div{}, a, b);
+    Tensor out = binary_forward("div", binary::Div{}, a, b);
     record(out, "div", {a, b}, [b](const Tensor& out, const Tensor& dout) -> Grads {
         // d(a/b)/db = -a/b² = -out/b
         return {div(dout, b), neg(div(mul(dout, out), b))};

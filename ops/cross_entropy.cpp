@@ -26,6 +26,8 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/simd.hpp"
+#include "ops/cross_entropy_kernel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -102,6 +104,22 @@ void cross_entropy_backward_reference(float* dlogits, const float* logits, const
     }
 }
 
+// --- the kernels at the active SIMD level ------------------------------------------------------
+
+void cross_entropy_forward(float* loss, float* log_sum_exp, const float* logits, const float* targets,
+                           const float* weight, float label_smoothing, int64_t ignore_index, int64_t rows,
+                           int64_t cols) {
+    simd_dispatch(CrossEntropyForwardKernel{}, cross_entropy_forward_reference, loss, log_sum_exp, logits, targets,
+                  weight, label_smoothing, ignore_index, rows, cols);
+}
+
+void cross_entropy_backward(float* dlogits, const float* logits, const float* log_sum_exp, const float* targets,
+                            const float* weight, const float* dloss, float label_smoothing, int64_t ignore_index,
+                            int64_t rows, int64_t cols) {
+    simd_dispatch(CrossEntropyBackwardKernel{}, cross_entropy_backward_reference, dlogits, logits, log_sum_exp,
+                  targets, weight, dloss, label_smoothing, ignore_index, rows, cols);
+}
+
 // --- the op -----------------------------------------------------------------------------------
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& options) {
@@ -135,8 +153,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
     // the kernel: per-row losses and the log-sum-exp the backward needs
     const float* w = weight.defined() ? weight.data() : nullptr;
     Tensor losses = empty(rows_shape), log_sum_exp = empty(rows_shape);
-    cross_entropy_forward_reference(losses.data(), log_sum_exp.data(), logits.data(), t, w, eps, ignore_index, rows,
-                                    cols);
+    cross_entropy_forward(losses.data(), log_sum_exp.data(), logits.data(), t, w, eps, ignore_index, rows, cols);
 
     // the reduction; mean's denominator W is the total weight of the rows that count
     double total = 0.0, total_weight = 0.0;
@@ -157,9 +174,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEnt
                             : reduction == Reduction::Sum  ? full(Shape{rows}, dout.item())
                                                            : full(Shape{rows}, static_cast<float>(dout.item() / total_weight));
                Tensor dlogits = empty(logits.shape());
-               cross_entropy_backward_reference(dlogits.data(), logits.data(), log_sum_exp.data(), targets.data(),
-                                                weight.defined() ? weight.data() : nullptr, dloss.data(), eps,
-                                                ignore_index, rows, cols);
+               cross_entropy_backward(dlogits.data(), logits.data(), log_sum_exp.data(), targets.data(),
+                                      weight.defined() ? weight.data() : nullptr, dloss.data(), eps, ignore_index,
+                                      rows, cols);
                return {dlogits, Tensor()};  // targets are class indices: no gradient
            });
     return out;

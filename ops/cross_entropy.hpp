@@ -31,7 +31,19 @@ struct CrossEntropyOptions {
 /// (the targets' shape) with Reduction::None.
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& options = {});
 
-// --- kernels: N rows of C classes; the scalar references for the SIMD kernels ---------------
+// --- kernels: N rows of C classes -------------------------------------------------------------
+// cross_entropy_forward / _backward run the SIMD kernel of the active level
+// (ops/cross_entropy_kernel.cpp), or the reference at the scalar level (core/simd.hpp).
+
+/// cross_entropy_forward_reference's contract, at the active SIMD level.
+void cross_entropy_forward(float* loss, float* log_sum_exp, const float* logits, const float* targets,
+                           const float* weight, float label_smoothing, int64_t ignore_index, int64_t rows,
+                           int64_t cols);
+/// cross_entropy_backward_reference's contract, at the active SIMD level.
+void cross_entropy_backward(float* dlogits, const float* logits, const float* log_sum_exp, const float* targets,
+                            const float* weight, const float* dloss, float label_smoothing, int64_t ignore_index,
+                            int64_t rows, int64_t cols);
+
 
 /// Per row n: loss[n] = ℓ_n (0 if ignored) and log_sum_exp[n] = log Σ_c e^z[n, c] (saved for the
 /// backward; 0 if ignored). `weight` [C] may be null (all ones). Targets must be validated.

@@ -23,6 +23,8 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/simd.hpp"
+#include "ops/dropout_kernel.hpp"
 
 #include <array>
 
@@ -52,6 +54,15 @@ void dropout_backward_reference(float* dx, const float* dout, int64_t n, float p
     dropout_forward_reference(dx, dout, n, p, seed, first);
 }
 
+void dropout_forward(float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first) {
+    simd_dispatch(DropoutKernel{}, dropout_forward_reference, out, x, n, p, seed, first);
+}
+
+void dropout_backward(float* dx, const float* dout, int64_t n, float p, uint64_t seed, uint64_t first) {
+    // the forward's map on dout, as in the reference
+    dropout_forward(dx, dout, n, p, seed, first);
+}
+
 // --- the op ------------------------------------------------------------------------------------
 
 Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
@@ -75,12 +86,12 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
     const uint64_t seed = gen.seed();
     const uint64_t first = gen.reserve(static_cast<uint64_t>((n + 3) / 4));
     Tensor out = empty(x.shape());
-    dropout_forward_reference(out.data(), x.data(), n, p, seed, first);
+    dropout_forward(out.data(), x.data(), n, p, seed, first);
 
     // the backward keeps three numbers, not the mask: it draws the same mask again
     record(out, "dropout", {x}, [p, seed, first](const Tensor&, const Tensor& dout) -> Grads {
         Tensor dx = empty(dout.shape());
-        dropout_backward_reference(dx.data(), dout.data(), dout.numel(), p, seed, first);
+        dropout_backward(dx.data(), dout.data(), dout.numel(), p, seed, first);
         return {dx};
     });
     return out;

@@ -20,6 +20,14 @@ namespace ag {
 Tensor dropout(const Tensor& x, float p, bool training, Generator& gen);
 
 // --- kernels (raw buffers, no validation: 0 < p < 1) -------------------------------------------
+// dropout_forward / _backward run the SIMD kernel of the active level (ops/dropout_kernel.cpp),
+// or the reference at the scalar level (core/simd.hpp); both give the same bits.
+
+/// dropout_forward_reference's result, at the active SIMD level.
+void dropout_forward(float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first);
+/// dropout_backward_reference's result, at the active SIMD level.
+void dropout_backward(float* dx, const float* dout, int64_t n, float p, uint64_t seed, uint64_t first);
+
 
 /// out[i] = m_i ? x[i] / (1 - p) : 0 with m_i = u_i >= p, u_i as above, for i < n.
 void dropout_forward_reference(float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first);

@@ -16,6 +16,8 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/simd.hpp"
+#include "ops/embedding_kernel.hpp"
 
 #include <cmath>
 #include <string>
@@ -42,6 +44,15 @@ void embedding_backward_reference(float* dweight, const float* dout, const float
         float* row = dweight + v * D;
         for (int64_t d = 0; d < D; ++d) row[d] += dout[n * D + d];
     }
+}
+
+void embedding_forward(float* out, const float* ids, const float* weight, int64_t N, int64_t D) {
+    simd_dispatch(EmbeddingForwardKernel{}, embedding_forward_reference, out, ids, weight, N, D);
+}
+
+void embedding_backward(float* dweight, const float* dout, const float* ids, int64_t N, int64_t V, int64_t D,
+                        int64_t padding_idx) {
+    simd_dispatch(EmbeddingBackwardKernel{}, embedding_backward_reference, dweight, dout, ids, N, V, D, padding_idx);
 }
 
 // --- the op ------------------------------------------------------------------------------------
@@ -97,11 +108,11 @@ Tensor embedding(const Tensor& ids, const Tensor& weight, std::optional<int64_t>
     Shape out_shape = ids.shape();
     out_shape.push_back(D);
     Tensor out = empty(out_shape);
-    embedding_forward_reference(out.data(), ids.data(), weight.data(), N, D);
+    embedding_forward(out.data(), ids.data(), weight.data(), N, D);
 
     record(out, "embedding", {ids, weight}, [ids, padding, V, D](const Tensor&, const Tensor& dout) -> Grads {
         Tensor dweight = empty({V, D});
-        embedding_backward_reference(dweight.data(), dout.data(), ids.data(), ids.numel(), V, D, padding);
+        embedding_backward(dweight.data(), dout.data(), ids.data(), ids.numel(), V, D, padding);
         return {Tensor(), dweight};  // ids are indices: they get no gradient
     });
     return out;

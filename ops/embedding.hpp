@@ -17,6 +17,15 @@ namespace ag {
 Tensor embedding(const Tensor& ids, const Tensor& weight, std::optional<int64_t> padding_idx = std::nullopt);
 
 // --- kernels (raw buffers, no validation: ids must be integral and in [0, V)) -------------------
+// embedding_forward / _backward run the SIMD kernel of the active level (ops/embedding_kernel.cpp),
+// or the reference at the scalar level (core/simd.hpp); both give the same bits.
+
+/// embedding_forward_reference's result, at the active SIMD level.
+void embedding_forward(float* out, const float* ids, const float* weight, int64_t N, int64_t D);
+/// embedding_backward_reference's result, at the active SIMD level.
+void embedding_backward(float* dweight, const float* dout, const float* ids, int64_t N, int64_t V, int64_t D,
+                        int64_t padding_idx);
+
 
 /// Gather: out[n, :] = weight[ids[n], :] for n < N.   out [N, D], ids [N], weight [V, D]
 void embedding_forward_reference(float* out, const float* ids, const float* weight, int64_t N, int64_t D);

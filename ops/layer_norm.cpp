@@ -19,6 +19,8 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/simd.hpp"
+#include "ops/layer_norm_kernel.hpp"
 
 #include <cmath>
 
@@ -79,6 +81,20 @@ void layer_norm_backward_reference(float* dx, float* dweight, float* dbias, cons
     }
 }
 
+// --- the kernels at the active SIMD level ------------------------------------------------------
+
+void layer_norm_forward(float* out, float* mean, float* rstd, const float* x, const float* weight, const float* bias,
+                        float eps, int64_t rows, int64_t cols) {
+    simd_dispatch(LayerNormForwardKernel{}, layer_norm_forward_reference, out, mean, rstd, x, weight, bias, eps, rows,
+                  cols);
+}
+
+void layer_norm_backward(float* dx, float* dweight, float* dbias, const float* x, const float* mean, const float* rstd,
+                         const float* weight, const float* dout, int64_t rows, int64_t cols) {
+    simd_dispatch(LayerNormBackwardKernel{}, layer_norm_backward_reference, dx, dweight, dbias, x, mean, rstd, weight,
+                  dout, rows, cols);
+}
+
 // --- the op -----------------------------------------------------------------------------------
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
@@ -99,9 +115,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
     for (int d = 0; d + 1 < x.ndim(); ++d) rows_shape.push_back(x.shape()[d]);
     const int64_t rows = rows_shape.numel();
     Tensor out = empty(x.shape()), mean = empty(rows_shape), rstd = empty(rows_shape);
-    layer_norm_forward_reference(out.data(), mean.data(), rstd.data(), x.data(),
-                                 weight.defined() ? weight.data() : nullptr, bias.defined() ? bias.data() : nullptr,
-                                 eps, rows, cols);
+    layer_norm_forward(out.data(), mean.data(), rstd.data(), x.data(), weight.defined() ? weight.data() : nullptr,
+                       bias.defined() ? bias.data() : nullptr, eps, rows, cols);
 
     const bool has_bias = bias.defined();
     record(out, op, {x, weight, bias},
@@ -109,9 +124,9 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
                Tensor dx = empty(x.shape());
                Tensor dweight = weight.defined() ? zeros(Shape{cols}) : Tensor();
                Tensor dbias = has_bias ? zeros(Shape{cols}) : Tensor();
-               layer_norm_backward_reference(dx.data(), dweight.defined() ? dweight.data() : nullptr,
-                                             has_bias ? dbias.data() : nullptr, x.data(), mean.data(), rstd.data(),
-                                             weight.defined() ? weight.data() : nullptr, dout.data(), rows, cols);
+               layer_norm_backward(dx.data(), dweight.defined() ? dweight.data() : nullptr,
+                                   has_bias ? dbias.data() : nullptr, x.data(), mean.data(), rstd.data(),
+                                   weight.defined() ? weight.data() : nullptr, dout.data(), rows, cols);
                return {dx, dweight, dbias};
            });
     return out;

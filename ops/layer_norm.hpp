@@ -16,7 +16,17 @@ namespace ag {
 /// Normalises over the last axis; `weight` and `bias` ([C]) may each be undefined (no affine).
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
 
-// --- kernels: R rows of C contiguous columns; the scalar references for the SIMD kernels ------
+// --- kernels: R rows of C contiguous columns --------------------------------------------------
+// layer_norm_forward / _backward run the SIMD kernel of the active level
+// (ops/layer_norm_kernel.cpp), or the reference at the scalar level (core/simd.hpp).
+
+/// layer_norm_forward_reference's contract, at the active SIMD level.
+void layer_norm_forward(float* out, float* mean, float* rstd, const float* x, const float* weight, const float* bias,
+                        float eps, int64_t rows, int64_t cols);
+/// layer_norm_backward_reference's contract (adds into dweight, dbias), at the active SIMD level.
+void layer_norm_backward(float* dx, float* dweight, float* dbias, const float* x, const float* mean, const float* rstd,
+                         const float* weight, const float* dout, int64_t rows, int64_t cols);
+
 
 /// out[r, :] = x̂ * weight + bias, saving mean[r] = μ and rstd[r] = r. weight, bias may be null.
 void layer_norm_forward_reference(float* out, float* mean, float* rstd, const float* x, const float* weight,

@@ -7,6 +7,9 @@
 // 0 along reduced axes, so every element of a reduced group lands on the same r. The output's
 // layout does not depend on keepdim (size-1 axes add no elements), so `kept` strides serve both.
 //
+// Sums over trailing axes (the last, or all) or over leading axes run the SIMD kernels of
+// ops/reduce_kernel.cpp through simd_dispatch (core/simd.hpp): x read as rows of contiguous columns.
+//
 //   sum   out[r] = Σ x[i]                 dx[i] = dout[r]
 //   mean  out[r] = Σ x[i] / n             dx[i] = dout[r] / n        n = elements per group
 //   max   out[r] = max x[i]               dx[i] = dout[r] / ties[r] where x[i] = out[r], else 0
@@ -14,6 +17,8 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/simd.hpp"
+#include "ops/reduce_kernel.hpp"
 
 #include <fmt/ranges.h>
 
@@ -106,6 +111,26 @@ void max_backward_reference(float* dx, float* ties, const float* dout, const flo
     });
 }
 
+// The sum of a reduction, with a SIMD kernel when the reduced axes are a trailing block (x's rows
+// are summed along) or a leading block (summed down columns), else with the reference kernel.
+void sum_kernel(float* out, const float* x, const Shape& shape, const Reduction& plan, int64_t out_numel) {
+    auto reference = [&](auto&&...) { sum_reference(out, x, shape, plan.strides, out_numel); };
+    // x as rows × cols, split where the axes change from reduced to kept or back, at most once
+    const int ndim = shape.ndim();
+    int split = 0;
+    while (split < ndim && plan.reduced[split] == plan.reduced[0]) ++split;
+    for (int d = split; d < ndim; ++d)
+        if (plan.reduced[d] == plan.reduced[0]) return reference();  // a second change
+    if (shape.numel() == 0) return reference();
+    if (split == ndim) split = 0;  // every axis reduced: one row holding all of x
+    int64_t rows = 1, cols = 1;
+    for (int d = 0; d < ndim; ++d) (d < split ? rows : cols) *= shape[d];
+    if (split == 0 || !plan.reduced[0])
+        simd_dispatch(SumRowsKernel{}, reference, out, x, rows, cols);  // the trailing axes [split, ndim)
+    else
+        simd_dispatch(SumColumnsKernel{}, reference, out, x, rows, cols);  // the leading axes [0, split)
+}
+
 }  // namespace
 
 // --- the ops ---------------------------------------------------------------------------------------
@@ -118,7 +143,7 @@ Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
     check(x.defined(), "sum", "the input is an undefined tensor");
     Reduction plan = plan_reduction("sum", x.shape(), axes, keepdim);
     Tensor out = empty(plan.out);
-    sum_reference(out.data(), x.data(), x.shape(), plan.strides, out.numel());
+    sum_kernel(out.data(), x.data(), x.shape(), plan, out.numel());
     record(out, "sum", {x}, [plan, shape = x.shape()](const Tensor&, const Tensor& dout) -> Grads {
         Tensor dx = empty(shape);
         sum_backward_reference(dx.data(), dout.data(), shape, plan.strides, 1.0f);
@@ -132,7 +157,7 @@ Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
     Reduction plan = plan_reduction("mean", x.shape(), axes, keepdim);
     Tensor out = empty(plan.out);
     // the sum, then divide (an empty group gives 0 / 0 = NaN, as in PyTorch)
-    sum_reference(out.data(), x.data(), x.shape(), plan.strides, out.numel());
+    sum_kernel(out.data(), x.data(), x.shape(), plan, out.numel());
     const float n = static_cast<float>(plan.group);
     for (int64_t r = 0; r < out.numel(); ++r) out.data()[r] /= n;
     record(out, "mean", {x}, [plan, n, shape = x.shape()](const Tensor&, const Tensor& dout) -> Grads {

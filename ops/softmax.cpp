@@ -21,6 +21,8 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/simd.hpp"
+#include "ops/softmax_kernel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -113,6 +115,24 @@ void log_softmax_backward_reference(float* dx, const float* out, const float* do
     }
 }
 
+// --- the kernels at the active SIMD level ------------------------------------------------------
+
+void softmax_forward(float* out, const float* x, int64_t rows, int64_t cols) {
+    simd_dispatch(SoftmaxForwardKernel{}, softmax_forward_reference, out, x, rows, cols);
+}
+
+void softmax_backward(float* dx, const float* out, const float* dout, int64_t rows, int64_t cols) {
+    simd_dispatch(SoftmaxBackwardKernel{}, softmax_backward_reference, dx, out, dout, rows, cols);
+}
+
+void log_softmax_forward(float* out, const float* x, int64_t rows, int64_t cols) {
+    simd_dispatch(LogSoftmaxForwardKernel{}, log_softmax_forward_reference, out, x, rows, cols);
+}
+
+void log_softmax_backward(float* dx, const float* out, const float* dout, int64_t rows, int64_t cols) {
+    simd_dispatch(LogSoftmaxBackwardKernel{}, log_softmax_backward_reference, dx, out, dout, rows, cols);
+}
+
 // --- the ops ----------------------------------------------------------------------------------
 
 Tensor softmax(const Tensor& x) {
@@ -120,10 +140,10 @@ Tensor softmax(const Tensor& x) {
     check(x.ndim() >= 1, "softmax", "needs at least one dimension to normalise over, got shape {}", x.shape());
     const int64_t rows = leading_rows(x.shape()), cols = x.shape()[-1];
     Tensor out = empty(x.shape());
-    softmax_forward_reference(out.data(), x.data(), rows, cols);
+    softmax_forward(out.data(), x.data(), rows, cols);
     record(out, "softmax", {x}, [rows, cols](const Tensor& out, const Tensor& dout) -> Grads {
         Tensor dx = empty(out.shape());
-        softmax_backward_reference(dx.data(), out.data(), dout.data(), rows, cols);
+        softmax_backward(dx.data(), out.data(), dout.data(), rows, cols);
         return {dx};
     });
     return out;
@@ -134,10 +154,10 @@ Tensor log_softmax(const Tensor& x) {
     check(x.ndim() >= 1, "log_softmax", "needs at least one dimension to normalise over, got shape {}", x.shape());
     const int64_t rows = leading_rows(x.shape()), cols = x.shape()[-1];
     Tensor out = empty(x.shape());
-    log_softmax_forward_reference(out.data(), x.data(), rows, cols);
+    log_softmax_forward(out.data(), x.data(), rows, cols);
     record(out, "log_softmax", {x}, [rows, cols](const Tensor& out, const Tensor& dout) -> Grads {
         Tensor dx = empty(out.shape());
-        log_softmax_backward_reference(dx.data(), out.data(), dout.data(), rows, cols);
+        log_softmax_backward(dx.data(), out.data(), dout.data(), rows, cols);
         return {dx};
     });
     return out;

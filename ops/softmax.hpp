@@ -21,7 +21,20 @@ Tensor softmax(const Tensor& x);
 /// Logarithm of the softmax over the last axis, computed without forming the softmax.
 Tensor log_softmax(const Tensor& x);
 
-// --- kernels: R rows of C contiguous columns; the scalar references for the SIMD kernels ------
+// --- kernels: R rows of C contiguous columns --------------------------------------------------
+// softmax_forward etc. run the SIMD kernel of the active level (ops/softmax_kernel.cpp), or the
+// reference at the scalar level (core/simd.hpp); the references are what the SIMD kernels are
+// tested against.
+
+/// out[r, :] = softmax(x[r, :]) at the active SIMD level.
+void softmax_forward(float* out, const float* x, int64_t rows, int64_t cols);
+/// dx[r, i] = out[r, i] (dout[r, i] - Σ_j dout[r, j] out[r, j]) at the active SIMD level.
+void softmax_backward(float* dx, const float* out, const float* dout, int64_t rows, int64_t cols);
+/// out[r, :] = log_softmax(x[r, :]) at the active SIMD level.
+void log_softmax_forward(float* out, const float* x, int64_t rows, int64_t cols);
+/// dx[r, i] = dout[r, i] - e^out[r, i] Σ_j dout[r, j] at the active SIMD level.
+void log_softmax_backward(float* dx, const float* out, const float* dout, int64_t rows, int64_t cols);
+
 
 /// out[r, :] = softmax(x[r, :]) in three passes over the row: max; exp and sum; scale.
 void softmax_forward_reference(float* out, const float* x, int64_t rows, int64_t cols);

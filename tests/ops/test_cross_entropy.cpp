@@ -1,5 +1,7 @@
 // Tests for cross_entropy: hand-computed values, every option combination against PyTorch, ignored
-// rows, flattened inputs, gradcheck on awkward sizes, error messages.
+// rows, flattened inputs, gradcheck on awkward sizes, error messages, and the SIMD kernels against
+// the reference kernels at every SIMD level.
+#include "simd_testing.hpp"
 #include "testing.hpp"
 
 #include <cmath>
@@ -279,4 +281,95 @@ TEST_CASE("cross_entropy errors name the op and the offending shape or value") {
     contains(m, "()");
     m = error_of([&] { cross_entropy(zeros(Shape{4, 0}), zeros(Shape{4})); });
     contains(m, "[cross_entropy] logits have no classes: shape (4, 0)");
+}
+
+TEST_CASE("cross_entropy SIMD kernels match the reference at every level") {
+    // Tolerance, with u = 2^-24, C classes and k = (2C + 8) u. Two summation orders of C terms
+    // differ by up to 2 (C - 1) u Σ|terms|; xsimd::exp and std::exp are each within 1 ulp
+    // (<= 2u relative); every other operation rounds once. Σ_c e^(z_c - m) has positive terms, so
+    //   |Δlse| <= k (1 + |lse|)
+    //   |Δℓ|   <= k ((1 + |lse|) S_w + (1 - ε) |w_t| |z_t - lse| + (ε / C) Σ_c |w_c| |z_c - lse|) + 4u |ℓ|
+    //             with S_w = (1 - ε) |w_t| + (ε / C) Σ_c |w_c|, the weight the loss gives lse
+    //   |Δdz_c| <= 8u (p_c |Σq| + |q_c|) |g|      (both kernels get the reference's lse; only exp
+    //                                              and one FMA differ)
+    // plus 1e-37 where xsimd::exp flushes results below 2^-126 to 0. Rows: with 5 rows, row 0 has
+    // a masked (-inf) logit, row 2 is ignored and row 4 is fully masked (its loss and gradient NaN,
+    // as the reference: NaN must match NaN).
+    const double u = kUnitRoundoff;
+    const int64_t ignore_index = -100;
+    for (SimdLevel level : simd_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (int64_t cols : kAwkwardCols) {
+            for (int64_t rows : {1, 5}) {
+                for (int weighted = 0; weighted < 2; ++weighted) {
+                    for (float eps : {0.0f, 0.1f}) {
+                        INFO("level ", std::string(simd_level_name(level)), ", rows ", rows, ", cols ", cols,
+                             ", weighted ", weighted, ", smoothing ", eps);
+                        const int64_t n = rows * cols;
+                        const auto seed = static_cast<uint32_t>(n + 2 * weighted);
+                        const double k = (2.0 * double(cols) + 8.0) * u;
+                        std::vector<float> z = uniform_floats(n, seed, -4.0f, 4.0f);
+                        const std::vector<float> w = uniform_floats(cols, seed + 1, 0.5f, 2.0f);
+                        const std::vector<float> dloss = uniform_floats(rows, seed + 2);
+                        const float* weight = weighted ? w.data() : nullptr;
+                        std::vector<float> targets(rows);
+                        for (int64_t r = 0; r < rows; ++r) targets[r] = static_cast<float>((r * 7 + 3) % cols);
+                        if (rows == 5) {
+                            if (cols > 1) z[static_cast<int64_t>(targets[0] + 1) % cols] = -INFINITY;
+                            targets[2] = static_cast<float>(ignore_index);
+                            for (int64_t c = 0; c < cols; ++c) z[4 * cols + c] = -INFINITY;
+                        }
+                        auto w_of = [&](int64_t c) { return weight ? double(weight[c]) : 1.0; };
+
+                        // forward
+                        std::vector<float> loss(rows), loss_ref(rows), lse(rows), lse_ref(rows);
+                        cross_entropy_forward(loss.data(), lse.data(), z.data(), targets.data(), weight, eps,
+                                              ignore_index, rows, cols);
+                        cross_entropy_forward_reference(loss_ref.data(), lse_ref.data(), z.data(), targets.data(),
+                                                        weight, eps, ignore_index, rows, cols);
+                        std::vector<double> tol_loss(rows), tol_lse(rows);
+                        for (int64_t r = 0; r < rows; ++r) {
+                            const double l = lse_ref[r];
+                            const auto t = static_cast<int64_t>(targets[r] < 0 ? 0 : targets[r]);
+                            double sum_w = 0.0, sum_wz = 0.0;
+                            for (int64_t c = 0; c < cols; ++c) {
+                                sum_w += std::fabs(w_of(c));
+                                sum_wz += std::fabs(w_of(c) * (z[r * cols + c] - l));
+                            }
+                            const double s_w = (1.0 - eps) * std::fabs(w_of(t)) + eps / double(cols) * sum_w;
+                            tol_lse[r] = k * (1.0 + std::fabs(l));
+                            // (the smoothing term only with ε > 0: a masked logit makes it infinite)
+                            tol_loss[r] = k * ((1.0 + std::fabs(l)) * s_w +
+                                               (1.0 - eps) * std::fabs(w_of(t) * (z[r * cols + t] - l)) +
+                                               (eps > 0.0f ? eps / double(cols) * sum_wz : 0.0)) +
+                                          4.0 * u * std::fabs(loss_ref[r]);
+                        }
+                        check_within(lse, lse_ref, tol_lse);
+                        check_within(loss, loss_ref, tol_loss);
+
+                        // backward, both from the reference's lse
+                        std::vector<float> dz(n), dz_ref(n);
+                        cross_entropy_backward(dz.data(), z.data(), lse_ref.data(), targets.data(), weight,
+                                               dloss.data(), eps, ignore_index, rows, cols);
+                        cross_entropy_backward_reference(dz_ref.data(), z.data(), lse_ref.data(), targets.data(),
+                                                         weight, dloss.data(), eps, ignore_index, rows, cols);
+                        double weight_sum = 0.0;
+                        for (int64_t c = 0; c < cols; ++c) weight_sum += w_of(c);
+                        std::vector<double> tol(n);
+                        for (int64_t r = 0; r < rows; ++r) {
+                            const auto t = static_cast<int64_t>(targets[r] < 0 ? 0 : targets[r]);
+                            const double q_sum = (1.0 - eps) * w_of(t) + eps / double(cols) * weight_sum;
+                            for (int64_t c = 0; c < cols; ++c) {
+                                const int64_t i = r * cols + c;
+                                const double q = eps / double(cols) * w_of(c) + (c == t ? (1.0 - eps) * w_of(t) : 0.0);
+                                const double p = std::exp(double(z[i]) - lse_ref[r]);
+                                tol[i] = 8.0 * u * (p * std::fabs(q_sum) + std::fabs(q)) * std::fabs(dloss[r]) + 1e-37;
+                            }
+                        }
+                        check_within(dz, dz_ref, tol);
+                    }
+                }
+            }
+        }
+    }
 }

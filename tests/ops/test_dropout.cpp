@@ -1,8 +1,12 @@
 // test_dropout.cpp: dropout's mask contract, its statistics, the regenerated backward mask, the
-// identity and all-zero cases, and its errors.
+// identity and all-zero cases, its errors, and the SIMD kernel against the reference bit for bit
+// at every SIMD level.
+#include "simd_testing.hpp"
 #include "testing.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 using namespace ag;
 using ag::testing::check_close;
@@ -170,4 +174,61 @@ TEST_CASE("dropout errors name the op and the offending p") {
     CHECK(error_of([&] { dropout(x, 2.0f, false, gen); }) == "[dropout] probability p must be in [0, 1], got 2");
     CHECK(error_of([&] { dropout(Tensor(), 0.5f, true, gen); }) == "[dropout] x is an undefined tensor");
     CHECK(gen.offset() == 0);
+}
+
+TEST_CASE("dropout SIMD kernel matches the reference bit for bit at every level") {
+    // The SIMD kernel draws the same Philox words, compares the same u_i with p and divides by
+    // 1 - p: no tolerance. Sizes around each register width and each step of 4 registers (up to
+    // 64 elements); a counter `first` whose low word wraps inside the call (the carry must reach
+    // c1); a seed with both key words set; inputs with ±0, ±inf and NaN, which must pass through
+    // the same division.
+    using testing::check_identical;
+    using testing::ScopedSimdLevel;
+    std::vector<int64_t> sizes = testing::kAwkwardCols;
+    for (int64_t n : {63, 64, 65, 127, 130}) sizes.push_back(n);
+    const uint64_t firsts[] = {0, 5, (uint64_t{1} << 32) - 7};
+    const uint64_t seeds[] = {1234, 0x0123456789ABCDEFull};
+    for (SimdLevel level : testing::simd_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (int64_t n : sizes) {
+            std::vector<float> x = testing::uniform_floats(n, static_cast<uint32_t>(n), -3.0f, 3.0f);
+            const float specials[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN};
+            for (int64_t i = 0; i < n && i < 5; ++i) x[static_cast<size_t>(i * (n / 5))] = specials[i];
+            for (uint64_t seed : seeds) {
+                for (uint64_t first : firsts) {
+                    for (float p : {0.1f, 0.5f, 0.9f}) {
+                        INFO("level ", std::string(simd_level_name(level)), ", n ", n, ", seed ", seed, ", first ",
+                             first, ", p ", p);
+                        std::vector<float> out(n), expected(n), dx(n), dx_expected(n);
+                        dropout_forward(out.data(), x.data(), n, p, seed, first);
+                        dropout_forward_reference(expected.data(), x.data(), n, p, seed, first);
+                        check_identical(out, expected);
+                        dropout_backward(dx.data(), x.data(), n, p, seed, first);
+                        dropout_backward_reference(dx_expected.data(), x.data(), n, p, seed, first);
+                        check_identical(dx, dx_expected);
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("dropout SIMD kernel matches the reference bit for bit on outputs big enough to stream") {
+    // Outputs of 16 MiB and more are written with non-temporal stores when `out` is aligned to the
+    // register size; an unaligned `out` takes the normal stores. Both must give the reference's bits.
+    using testing::ScopedSimdLevel;
+    const int64_t n = (int64_t{16} << 20) / 4 + 5;  // 16 MiB of floats, plus a tail
+    const std::vector<float> x = testing::uniform_floats(n, 7, -3.0f, 3.0f);
+    std::vector<float> expected(n);
+    dropout_forward_reference(expected.data(), x.data(), n, 0.25f, 99, 3);
+    Tensor out = empty({n + 1});  // 64-byte aligned storage
+    for (int64_t offset : {0, 1}) {  // out aligned, then out one float off alignment
+        for (SimdLevel level : testing::simd_levels()) {
+            ScopedSimdLevel scoped(level);
+            INFO("level ", std::string(simd_level_name(level)), ", offset ", offset);
+            dropout_forward(out.data() + offset, x.data(), n, 0.25f, 99, 3);
+            std::vector<float> got(out.data() + offset, out.data() + offset + n);
+            testing::check_identical(got, expected);
+        }
+    }
 }

@@ -1,7 +1,10 @@
-// test_embedding.cpp: embedding's gather, its scatter-add backward, the padding row, and its errors.
+// test_embedding.cpp: embedding's gather, its scatter-add backward, the padding row, its errors,
+// and the SIMD kernels against the reference bit for bit at every SIMD level.
+#include "simd_testing.hpp"
 #include "testing.hpp"
 
 #include <cmath>
+#include <vector>
 
 using namespace ag;
 using ag::testing::check_close;
@@ -136,4 +139,36 @@ TEST_CASE("embedding errors name the op and the offending value") {
 
     CHECK(error_of([&] { embedding(Tensor(), weight); }) == "[embedding] ids is an undefined tensor");
     CHECK(error_of([&] { embedding(tensor({0}), Tensor()); }) == "[embedding] weight is an undefined tensor");
+}
+
+TEST_CASE("embedding SIMD kernels match the reference bit for bit at every level") {
+    // Rows are copied, and added in the reference's order (n = 0, 1, ...), so no tolerance. The
+    // ids repeat (an id used twice sums two rows) and include the padding row 3 when it is set.
+    for (SimdLevel level : testing::simd_levels()) {
+        testing::ScopedSimdLevel scoped(level);
+        for (int64_t D : testing::kAwkwardCols) {
+            for (int64_t N : {1, 6, 13}) {
+                for (int64_t padding : {int64_t{-1}, int64_t{3}}) {
+                    INFO("level ", std::string(simd_level_name(level)), ", N ", N, ", D ", D, ", padding ", padding);
+                    const int64_t V = 5;
+                    const auto seed = static_cast<uint32_t>(N * D);
+                    const std::vector<float> weight = testing::uniform_floats(V * D, seed);
+                    const std::vector<float> dout = testing::uniform_floats(N * D, seed + 1);
+                    std::vector<float> ids(N);
+                    for (int64_t n = 0; n < N; ++n) ids[n] = static_cast<float>((5 * n + 2) % V);
+
+                    std::vector<float> out(N * D), out_ref(N * D);
+                    embedding_forward(out.data(), ids.data(), weight.data(), N, D);
+                    embedding_forward_reference(out_ref.data(), ids.data(), weight.data(), N, D);
+                    testing::check_identical(out, out_ref);
+
+                    // dweight starts as garbage: the kernels must zero it first
+                    std::vector<float> dweight(V * D, NAN), dweight_ref(V * D, NAN);
+                    embedding_backward(dweight.data(), dout.data(), ids.data(), N, V, D, padding);
+                    embedding_backward_reference(dweight_ref.data(), dout.data(), ids.data(), N, V, D, padding);
+                    testing::check_identical(dweight, dweight_ref);
+                }
+            }
+        }
+    }
 }

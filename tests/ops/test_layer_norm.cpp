@@ -1,8 +1,11 @@
 // Tests for layer_norm: hand-computed values, PyTorch values, stability, gradcheck on awkward sizes
-// with and without the affine weight and bias, error messages.
+// with and without the affine weight and bias, error messages, and the SIMD kernels against the
+// reference kernels at every SIMD level.
+#include "simd_testing.hpp"
 #include "testing.hpp"
 
 #include <cmath>
+#include <vector>
 
 using namespace ag;
 using namespace ag::testing;
@@ -116,4 +119,94 @@ TEST_CASE("layer_norm errors name the op and the offending shapes") {
     contains(m, "[layer_norm]");
     contains(m, "(3, 0)");
     contains(error_of([&] { layer_norm(x, Tensor(), Tensor(), -1.0f); }), "[layer_norm] eps must be >= 0, got -1");
+}
+
+TEST_CASE("layer_norm SIMD kernels match the reference at every level") {
+    // Tolerance per element, with u = 2^-24, C columns and k = (2C + 8) u. Two summation orders
+    // of C terms differ by up to 2 (C - 1) u Σ|terms|, and every other operation rounds once (an
+    // FMA instead of a multiply and an add saves one rounding). With A = mean_j |x_j| of the row,
+    // r its rstd and g = dout w:
+    //   mean         |Δμ| <= k A                    rstd  |Δr| <= k r
+    //   out          |Δout_i| <= k (|w_i| (r A + |x̂_i|) + |b_i|)
+    //   dx           |Δdx_i|  <= k r (mean|g| + |x̂_i| mean|g x̂| + |g_i|)
+    // x̂ and g are computed by the same operations in both kernels, and dweight, dbias add the rows
+    // in the same order: dweight differs only by an FMA's rounding per row, |Δdw_i| <= 2u Σ_rows
+    // |dweight_i so far|, and dbias (plain adds) must be identical.
+    const double u = kUnitRoundoff;
+    const float eps = 1e-5f;
+    for (SimdLevel level : simd_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (int64_t cols : kAwkwardCols) {
+            for (int64_t rows : {1, 3, 6}) {
+                for (int affine = 0; affine < 3; ++affine) {  // none; weight and bias; weight only
+                    INFO("level ", std::string(simd_level_name(level)), ", rows ", rows, ", cols ", cols,
+                         ", affine ", affine);
+                    const int64_t n = rows * cols;
+                    const double k = (2.0 * double(cols) + 8.0) * u;
+                    const auto seed = static_cast<uint32_t>(n + affine);
+                    std::vector<float> x = uniform_floats(n, seed, -2.0f, 2.0f), dy = uniform_floats(n, seed + 1);
+                    for (float& v : x) v += 3.0f;  // a mean away from 0
+                    const std::vector<float> w = uniform_floats(cols, seed + 2, 0.5f, 1.5f);
+                    const std::vector<float> b = uniform_floats(cols, seed + 3);
+                    const float* weight = affine > 0 ? w.data() : nullptr;
+                    const float* bias = affine == 1 ? b.data() : nullptr;
+                    auto w_of = [&](int64_t c) { return weight ? double(weight[c]) : 1.0; };
+                    auto b_of = [&](int64_t c) { return bias ? double(bias[c]) : 0.0; };
+
+                    // forward
+                    std::vector<float> y(n), y_ref(n), mean(rows), mean_ref(rows), rstd(rows), rstd_ref(rows);
+                    layer_norm_forward(y.data(), mean.data(), rstd.data(), x.data(), weight, bias, eps, rows, cols);
+                    layer_norm_forward_reference(y_ref.data(), mean_ref.data(), rstd_ref.data(), x.data(), weight,
+                                                 bias, eps, rows, cols);
+                    std::vector<double> tol(n), tol_mean(rows), tol_rstd(rows), xhat(n);
+                    for (int64_t r = 0; r < rows; ++r) {
+                        double abs_mean = 0.0;
+                        for (int64_t c = 0; c < cols; ++c) abs_mean += std::fabs(x[r * cols + c]) / double(cols);
+                        tol_mean[r] = k * abs_mean;
+                        tol_rstd[r] = k * rstd_ref[r];
+                        for (int64_t c = 0; c < cols; ++c) {
+                            const int64_t i = r * cols + c;
+                            xhat[i] = (double(x[i]) - mean_ref[r]) * rstd_ref[r];
+                            tol[i] = k * (std::fabs(w_of(c)) * (rstd_ref[r] * abs_mean + std::fabs(xhat[i])) +
+                                          std::fabs(b_of(c)));
+                        }
+                    }
+                    check_within(mean, mean_ref, tol_mean);
+                    check_within(rstd, rstd_ref, tol_rstd);
+                    check_within(y, y_ref, tol);
+
+                    // backward, from the reference's mean and rstd; dweight and dbias start non-zero
+                    // (the kernels add into them)
+                    std::vector<float> dx(n), dx_ref(n);
+                    std::vector<float> dw = uniform_floats(cols, seed + 4), dw_ref = dw;
+                    std::vector<float> db = uniform_floats(cols, seed + 5), db_ref = db;
+                    layer_norm_backward(dx.data(), weight ? dw.data() : nullptr, bias ? db.data() : nullptr,
+                                        x.data(), mean_ref.data(), rstd_ref.data(), weight, dy.data(), rows, cols);
+                    layer_norm_backward_reference(dx_ref.data(), weight ? dw_ref.data() : nullptr,
+                                                  bias ? db_ref.data() : nullptr, x.data(), mean_ref.data(),
+                                                  rstd_ref.data(), weight, dy.data(), rows, cols);
+                    std::vector<double> tol_dw(cols, 0.0), running(cols);  // running: a bound on |dweight|
+                    for (int64_t c = 0; c < cols; ++c) running[c] = std::fabs(dw[c]);
+                    for (int64_t r = 0; r < rows; ++r) {
+                        double mean_g = 0.0, mean_g_xhat = 0.0;
+                        for (int64_t c = 0; c < cols; ++c) {
+                            const int64_t i = r * cols + c;
+                            mean_g += std::fabs(dy[i] * w_of(c)) / double(cols);
+                            mean_g_xhat += std::fabs(dy[i] * w_of(c) * xhat[i]) / double(cols);
+                            running[c] += std::fabs(dy[i] * xhat[i]);
+                            tol_dw[c] += 2.0 * u * running[c];
+                        }
+                        for (int64_t c = 0; c < cols; ++c) {
+                            const int64_t i = r * cols + c;
+                            tol[i] = k * rstd_ref[r] *
+                                     (mean_g + std::fabs(xhat[i]) * mean_g_xhat + std::fabs(dy[i] * w_of(c)));
+                        }
+                    }
+                    check_within(dx, dx_ref, tol);
+                    check_within(dw, dw_ref, tol_dw);
+                    check_identical(db, db_ref);
+                }
+            }
+        }
+    }
 }

@@ -1,5 +1,7 @@
 // test_reduce.cpp: sum, mean and max. Values and gradients worked out by hand, output shapes for
-// every keepdim/axes combination, gradcheck over many axis sets on awkward sizes, and the errors.
+// every keepdim/axes combination, gradcheck over many axis sets on awkward sizes, the errors, and
+// the SIMD sums against the reference kernel at every SIMD level.
+#include "simd_testing.hpp"
 #include "testing.hpp"
 
 #include <fmt/ranges.h>
@@ -222,4 +224,61 @@ TEST_CASE("sum, mean, max: a 0-dimensional tensor reduces to itself") {
     check_close(sum(s), scalar(3));
     check_close(mean(s), scalar(3));
     check_close(max(s, {}, true), scalar(3));
+}
+
+TEST_CASE("sum and mean: SIMD kernels match the reference at every level") {
+    // Reducing trailing axes (the last, or all) sums each row with several accumulators: another
+    // order than the reference's left-to-right sum. Two orders of a sum of m terms differ by at
+    // most 2 (m - 1) u Σ|x| (u = 2^-24), and mean divides that by m (plus one rounding, u |mean|).
+    // Reducing leading axes adds the rows in the reference's order: the same bits. Any other axis
+    // set runs the reference kernel at every level.
+    struct Case {
+        Shape shape;
+        std::vector<int> axes;
+        bool same_order;  // a leading block (or the reference): bit-identical
+    };
+    std::vector<Case> cases;
+    for (int64_t C : testing::kAwkwardCols) {
+        cases.push_back({{3, C}, {-1}, false});     // the last axis
+        cases.push_back({{3, C}, {}, false});       // all
+        cases.push_back({{3, C}, {0}, true});       // a leading axis (columns)
+        cases.push_back({{2, 3, C}, {1, 2}, false});  // a trailing block
+        cases.push_back({{2, 3, C}, {0, 1}, true});   // a leading block
+        cases.push_back({{2, 3, C}, {0, 2}, true});   // neither: the reference kernel
+    }
+    const double u = testing::kUnitRoundoff;
+    for (const Case& c : cases) {
+        std::vector<float> values = testing::uniform_floats(c.shape.numel(), static_cast<uint32_t>(c.shape.numel()));
+        const Tensor x = tensor(values, c.shape);
+        for (float& v : values) v = std::fabs(v);
+        const Tensor abs_x = tensor(values, c.shape);  // for the tolerance: Σ|x| per output
+        for (bool keepdim : {false, true}) {
+            for (bool is_mean : {false, true}) {
+                auto reduce = [&] { return is_mean ? mean(x, c.axes, keepdim) : sum(x, c.axes, keepdim); };
+                Tensor expected, abs_sum;
+                {
+                    testing::ScopedSimdLevel scalar(SimdLevel::scalar);  // the reference kernels
+                    expected = reduce();
+                    abs_sum = sum(abs_x, c.axes, keepdim);
+                }
+                const double m = static_cast<double>(x.numel() / std::max<int64_t>(expected.numel(), 1));
+                std::vector<double> tol(expected.numel());
+                for (int64_t i = 0; i < expected.numel(); ++i)
+                    tol[i] = c.same_order ? 0.0
+                                          : 2.0 * (m - 1.0) * u * abs_sum.data()[i] / (is_mean ? m : 1.0) +
+                                                u * std::fabs(expected.data()[i]);
+                for (SimdLevel level : testing::simd_levels()) {
+                    testing::ScopedSimdLevel scoped(level);
+                    INFO((is_mean ? "mean " : "sum "), c.shape, " axes ", c.axes.size(), " keepdim ", keepdim, ", level ",
+                         std::string(simd_level_name(level)));
+                    Tensor got = reduce();
+                    CHECK(got.shape() == expected.shape());
+                    if (c.same_order)
+                        testing::check_identical(got.to_vector(), expected.to_vector());
+                    else
+                        testing::check_within(got.to_vector(), expected.to_vector(), tol);
+                }
+            }
+        }
+    }
 }

@@ -1,8 +1,11 @@
 // Tests for softmax and log_softmax: hand-computed values, PyTorch values, masked (-inf) entries
-// and rows, non-finite inputs, gradcheck on awkward sizes, error messages.
+// and rows, non-finite inputs, gradcheck on awkward sizes, error messages, and the SIMD kernels
+// against the reference kernels at every SIMD level.
+#include "simd_testing.hpp"
 #include "testing.hpp"
 
 #include <cmath>
+#include <vector>
 
 using namespace ag;
 using namespace ag::testing;
@@ -22,6 +25,27 @@ Tensor mask_of(int64_t rows, int64_t cols, std::initializer_list<std::pair<int64
     Tensor mask = zeros(Shape{rows, cols});
     for (auto [r, c] : masked) mask.at({r, c}) = -INFINITY;
     return mask;
+}
+
+// x for the SIMD comparison, [rows, cols]: uniform in [-4, 4) with every third entry masked
+// (-inf); with 5 rows, row 1 is fully masked, row 3 holds a NaN and row 4 a +inf.
+std::vector<float> masked_rows(int64_t rows, int64_t cols, uint32_t seed) {
+    std::vector<float> x = uniform_floats(rows * cols, seed, -4.0f, 4.0f);
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+            if ((r + c) % 3 == 2 || (rows == 5 && r == 1)) x[r * cols + c] = -INFINITY;
+    if (rows == 5) {
+        x[3 * cols + cols / 2] = NAN;
+        x[4 * cols + cols - 1] = INFINITY;
+    }
+    return x;
+}
+
+// Σ_j |a_j b_j| over row r of two [rows, cols] buffers, for the tolerances (b may be null: |a_j|)
+double row_abs_dot(const std::vector<float>& a, const float* b, int64_t r, int64_t cols) {
+    double sum = 0.0;
+    for (int64_t c = r * cols; c < (r + 1) * cols; ++c) sum += std::fabs(double(a[c]) * (b ? b[c] : 1.0f));
+    return sum;
 }
 
 }  // namespace
@@ -189,4 +213,72 @@ TEST_CASE("softmax errors name the op and the shape") {
     CHECK(message.find("[log_softmax]") != std::string::npos);
     CHECK(message.find("()") != std::string::npos);
     CHECK(error_of([] { softmax(Tensor()); }).find("[softmax] the input is an undefined tensor") == 0);
+}
+
+TEST_CASE("softmax and log_softmax SIMD kernels match the reference at every level") {
+    // Tolerance per element, with u = 2^-24 and C columns. A sum of C terms in any order is within
+    // (C - 1) u Σ|terms| of the exact sum, so two orders (the reference's, the SIMD kernel's W
+    // partial sums) differ by up to 2 (C - 1) u Σ|terms|; xsimd::exp and std::exp are each within
+    // 1 ulp (<= 2u relative) of e^x; each other operation rounds once more. With k = (2C + 8) u:
+    //   softmax      |Δy_i|  <= k y_i              (s sums positive terms: its error is relative)
+    //   log_softmax  |Δy_i|  <= k (1 + |x_i| + 2|y_i|)      (y = x - lse, |lse| <= |x| + |y|)
+    //   softmax'     |Δdx_i| <= k y_i (|dy_i| + Σ_j |dy_j y_j|)
+    //   log_softmax' |Δdx_i| <= k (|dy_i| + e^(y_i) Σ_j |dy_j|)
+    // plus 1e-37 for results below 2^-126, which xsimd::exp flushes to 0. Non-finite values (the
+    // -inf of masked entries, the NaN rows) and the zeros of masked entries must match exactly.
+    const double u = kUnitRoundoff;
+    for (SimdLevel level : simd_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (int64_t cols : kAwkwardCols) {
+            for (int64_t rows : {1, 2, 5}) {
+                INFO("level ", std::string(simd_level_name(level)), ", rows ", rows, ", cols ", cols);
+                const int64_t n = rows * cols;
+                const double k = (2.0 * double(cols) + 8.0) * u;
+                const std::vector<float> x = masked_rows(rows, cols, static_cast<uint32_t>(n));
+                const std::vector<float> dy = uniform_floats(n, static_cast<uint32_t>(n + 1));
+                std::vector<float> y(n), y_ref(n), dx(n), dx_ref(n);
+                std::vector<double> tol(n);
+                // masked entries outside the NaN rows (rows 3 and 4 of 5) must come out exactly 0
+                int64_t masked_not_zero = 0;
+                const int64_t finite_rows_end = rows == 5 ? 3 * cols : n;
+
+                // softmax forward; masked entries exactly 0
+                softmax_forward(y.data(), x.data(), rows, cols);
+                softmax_forward_reference(y_ref.data(), x.data(), rows, cols);
+                for (int64_t i = 0; i < n; ++i) tol[i] = k * std::fabs(y_ref[i]) + 1e-37;
+                check_within(y, y_ref, tol);
+                for (int64_t i = 0; i < finite_rows_end; ++i) masked_not_zero += x[i] == -INFINITY && y[i] != 0.0f;
+
+                // softmax backward, both from the reference's output; masked entries get exactly 0
+                softmax_backward(dx.data(), y_ref.data(), dy.data(), rows, cols);
+                softmax_backward_reference(dx_ref.data(), y_ref.data(), dy.data(), rows, cols);
+                for (int64_t r = 0; r < rows; ++r) {
+                    const double dot = row_abs_dot(dy, y_ref.data(), r, cols);
+                    for (int64_t i = r * cols; i < (r + 1) * cols; ++i)
+                        tol[i] = k * std::fabs(y_ref[i]) * (std::fabs(dy[i]) + dot) + 1e-37;
+                }
+                check_within(dx, dx_ref, tol);
+                for (int64_t i = 0; i < finite_rows_end; ++i) masked_not_zero += x[i] == -INFINITY && dx[i] != 0.0f;
+
+                // log_softmax forward (masked entries -inf: exact through check_within)
+                log_softmax_forward(y.data(), x.data(), rows, cols);
+                log_softmax_forward_reference(y_ref.data(), x.data(), rows, cols);
+                for (int64_t i = 0; i < n; ++i) tol[i] = k * (1.0 + std::fabs(x[i]) + 2.0 * std::fabs(y_ref[i]));
+                check_within(y, y_ref, tol);
+
+                // log_softmax backward; the fully masked row gets exactly 0
+                log_softmax_backward(dx.data(), y_ref.data(), dy.data(), rows, cols);
+                log_softmax_backward_reference(dx_ref.data(), y_ref.data(), dy.data(), rows, cols);
+                for (int64_t r = 0; r < rows; ++r) {
+                    const double sum_dy = row_abs_dot(dy, nullptr, r, cols);
+                    for (int64_t i = r * cols; i < (r + 1) * cols; ++i)
+                        tol[i] = k * (std::fabs(dy[i]) + std::exp(double(y_ref[i])) * sum_dy) + 1e-37;
+                }
+                check_within(dx, dx_ref, tol);
+                if (rows == 5)
+                    for (int64_t i = cols; i < 2 * cols; ++i) masked_not_zero += dx[i] != 0.0f;
+                CHECK(masked_not_zero == 0);
+            }
+        }
+    }
 }
