@@ -24,11 +24,13 @@
 //   KC     the depth of a slice. Ap (MR×KC) stays in L1 while the jr loop streams Bp through
 //          it; a bigger KC means fewer passes over C (each slice reads and writes C once).
 //          KC = 256: Ap is 14 KiB (avx512), under half of Zen 4's 32 KiB L1d.
-//   NC     Bp (KC×NC) stays in L2 while every A panel sweeps it. NC = 512: Bp is 512 KiB, half
-//          of Zen 4's 1 MiB L2, leaving room for C tiles and the next A rows.
-// Measured (bench/, one core): the micro-kernel alone runs at 97-100% of the FMA peak with Bp
-// streaming from L2; KC 128..512 and NC 256..2048 moved 1024³ by less than the machine's noise
-// except KC = 128 (more C passes) and KC·NC > L2 (Bp no longer fits).
+//   NC     Bp (KC×NC) stays in L2 while every A panel sweeps it; a bigger NC packs A fewer times
+//          (once per B block). NC is chosen at run time so that Bp fills half of this CPU's L2,
+//          leaving room for C tiles and A rows: 512 on Zen 4 (1 MiB L2), 1024 with 2 MiB.
+// Measured (bench/, one core, on a 2 MiB-L2 machine): the micro-kernel alone runs at 97-100% of
+// the FMA peak with Bp streaming from L2; KC = 128 lost to the extra passes over C, KC = 512
+// did not gain; NC = 1024 beat 512 by 2% at 2048³ (A packed half as often), equal at 1024³;
+// prefetching the next A panel during the jr loop measured no gain and was dropped.
 //
 // Small products (M <= kInPlaceRows, K <= KC, B not transposed) skip the packing: copying A and B
 // costs about as much as multiplying them once, and they are small enough to stay in cache.
@@ -41,6 +43,8 @@
 #include <cstring>
 #include <utility>
 
+#include <unistd.h>
+
 namespace ag {
 
 namespace {
@@ -51,21 +55,33 @@ struct Blocking;
 template <>
 struct Blocking<Avx512Arch> {
     static constexpr int MR = 14, NV = 2;  // NV vectors of W floats: NR = NV · W = 32
-    static constexpr int64_t KC = 256, NC = 512, kInPlaceRows = 64;
+    static constexpr int64_t KC = 256, kInPlaceRows = 64;
 };
 template <>
 struct Blocking<Avx2Arch> {
     static constexpr int MR = 6, NV = 2;  // NR = 16
-    static constexpr int64_t KC = 256, NC = 512, kInPlaceRows = 64;
+    static constexpr int64_t KC = 256, kInPlaceRows = 64;
 };
 template <>
 struct Blocking<Sse2Arch> {
     static constexpr int MR = 4, NV = 2;  // NR = 8
-    static constexpr int64_t KC = 256, NC = 512, kInPlaceRows = 64;
+    static constexpr int64_t KC = 256, kInPlaceRows = 64;
 };
 
 template <class Arch>
 constexpr int64_t kNR = Blocking<Arch>::NV * xsimd::batch<float, Arch>::size;
+
+// NC for this CPU: the B block (KC×NC floats) takes half of its L2 (see the file header).
+template <class Arch>
+int64_t block_columns() {
+    static const int64_t nc = [] {
+        long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+        if (l2 <= 0) l2 = 1 << 20;  // unknown: assume Zen 4's 1 MiB
+        int64_t columns = l2 / 2 / int64_t(Blocking<Arch>::KC * sizeof(float)) / kNR<Arch> * kNR<Arch>;
+        return std::clamp<int64_t>(columns, kNR<Arch>, 4096);
+    }();
+    return nc;
+}
 
 // How the micro-kernel finds element (i, k) of an A panel, given the panel's leading dimension:
 //   by_row         A not transposed, row i contiguous along k:    a[i·ld + k]   (in place, ld = lda)
@@ -99,19 +115,6 @@ void pack_a(float* ap, const float* a, int64_t lda, int64_t m, int64_t kc) {
     } else {
         for (int64_t k = 0; k < kc; ++k)
             for (int64_t i = 0; i < m; ++i) ap[k * MR + i] = a[k * lda + i];
-    }
-}
-
-// Prefetches share `step` of `steps` of op(A)[0:m, 0:kc]: a share of its rows, every cache line
-// of each. multiply_block spreads the next panel's fetch over the current panel's jr loop.
-template <PanelLayout Layout>
-void prefetch_a(const float* a, int64_t lda, int64_t m, int64_t kc, int64_t step, int64_t steps) {
-    // by_row: m rows of kc floats; by_depth: kc rows of m floats
-    constexpr bool by_row = Layout != PanelLayout::by_depth;
-    int64_t rows = by_row ? m : kc, length = by_row ? kc : m;
-    for (int64_t r = rows * step / steps, end = rows * (step + 1) / steps; r < end; ++r) {
-        for (int64_t j = 0; j < length; j += 16) __builtin_prefetch(a + r * lda + j);  // 16 floats a line
-        __builtin_prefetch(a + r * lda + length - 1);
     }
 }
 
@@ -279,12 +282,7 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
         const float* panel = ap != nullptr ? ap : a_rows(i0);
         int64_t panel_ld = ap != nullptr ? MR : lda;  // (by_row_packed ignores it)
         MicroKernel kernel = kernels[m];
-        // while this panel is multiplied, prefetch the next one to pack: its rows of A are
-        // likely in L3 or memory, and the packing copy would otherwise wait for them
-        int64_t next_m = p + 1 < panels ? panel_start(p + 2) - panel_start(p + 1) : 0;
-        int64_t steps = (nc + NR - 1) / NR;
-        for (int64_t jr = 0, step = 0; jr < nc; jr += NR, ++step) {
-            if (next_m > 0 && ap != nullptr) prefetch_a<Layout>(a_rows(i0 + m), lda, next_m, kc, step, steps);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
             int64_t n = std::min(NR, nc - jr);
             float* tile = c + i0 * ldc + jr;
             if (n < NR && b.edge != nullptr)
@@ -310,7 +308,7 @@ template <class Arch>
 struct Workspace {
     using Blk = Blocking<Arch>;
     float* ap = thread_scratch(0, Blk::MR * Blk::KC);                                // one A panel
-    float* bp = thread_scratch(1, Blk::KC * ((Blk::NC + kNR<Arch> - 1) / kNR<Arch> * kNR<Arch>));  // a B block
+    float* bp = thread_scratch(1, Blk::KC * block_columns<Arch>());                 // a B block
     float* edge = thread_scratch(2, Blk::KC * kNR<Arch>);                           // one B micro-panel
 };
 
@@ -326,7 +324,8 @@ bool in_place(bool trans_b, int64_t M, int64_t K) {
 template <class Arch>
 void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
               const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Workspace<Arch>& ws) {
-    constexpr int64_t KC = Blocking<Arch>::KC, NC = Blocking<Arch>::NC;
+    constexpr int64_t KC = Blocking<Arch>::KC;
+    const int64_t NC = block_columns<Arch>();
     bool small = in_place<Arch>(trans_b, M, K);
     for (int64_t jc = 0; jc < N; jc += NC) {
         int64_t nc = std::min(NC, N - jc);
@@ -364,7 +363,7 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
 
     // A batch that broadcasts one B (stride_b == 0) that fits a single block packs it once for
     // all its products, unless each product is small enough to read B in place anyway.
-    if (stride_b == 0 && K <= Blocking<Arch>::KC && N <= Blocking<Arch>::NC && !in_place<Arch>(trans_b, M, K)) {
+    if (stride_b == 0 && K <= Blocking<Arch>::KC && N <= block_columns<Arch>() && !in_place<Arch>(trans_b, M, K)) {
         BPanels panels = pack_b<Arch>(ws.bp, B, ldb, trans_b, K, N);
         for (int64_t i = 0; i < batch; ++i)
             multiply_block<Arch>(trans_a, A + i * stride_a, lda, panels, C + i * stride_c, ldc, M, N, K, alpha, beta,
