@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     std::vector<bench::Case> cases = bench::gemm_cases();  // later kernel families append theirs
 
     if (!json) {
-        fmt::print("# attograd_bench: SIMD level {}, 1-thread CPU time, medians of 9 samples\n",
+        fmt::print("# attograd_bench: SIMD level {}, 1-thread CPU time, medians of 15 samples\n",
                    ag::simd_level_name(ag::simd_level()));
         fmt::print("# fma_peak rows: the FMA roof (independent FMA chains) timed alongside the case\n");
         fmt::print("{:<13} {:<24} {:>7} {:>9} {:>9} {:<11} {:<8} {:>6}\n", "kernel", "shape", "threads", "ours",
