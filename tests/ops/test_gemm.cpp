@@ -123,8 +123,9 @@ TEST_CASE("gemm: matches the reference on awkward sizes, all transposes, every S
 }
 
 TEST_CASE("gemm: matches the reference on long and block-crossing shapes") {
-    // 1000 in each dimension; 33x17x65 and 100x1x100 as odd combinations; K > 2·KC and N > 2·NC
-    // cross the depth-slice and B-block boundaries of every level's blocking.
+    // 1000 in each dimension; 33x17x65 and 100x1x100 as odd combinations; K = 530 and 600 cross
+    // depth slices (KC = 256), N = 1100 crosses B blocks (NC = 512 or 1024 with this L2), M = 1000
+    // crosses A blocks (16 panels) when A is transposed.
     const int64_t shapes[][3] = {{1000, 7, 9},  {9, 1000, 7},   {7, 9, 1000},  {1, 1000, 1},   {1000, 1, 1},
                                  {1, 1, 1000},  {33, 17, 65},   {100, 1, 100}, {1, 100, 100},  {17, 33, 1000},
                                  {33, 1000, 17}, {37, 1100, 530}, {130, 70, 600}};
@@ -171,8 +172,11 @@ TEST_CASE("gemm_batched: matches a loop of reference gemms, with broadcast (stri
         int64_t M, N, K, batch;
         bool broadcast_a, broadcast_b;
     };
+    // 64x64x32 and 64x32x64: the attention shapes; 100x70x50 with a broadcast B: B packed once for
+    // the whole batch; K = 300 or 600: broadcast B larger than one depth slice
     const Case cases[] = {{64, 64, 32, 5, false, true},   {64, 32, 64, 4, false, false}, {17, 33, 9, 3, true, false},
-                          {9, 600, 300, 2, false, true}, {7, 9, 600, 3, false, true},   {1, 1, 1, 4, true, true}};
+                          {100, 70, 50, 3, false, true},  {9, 600, 300, 2, false, true}, {7, 9, 600, 3, false, true},
+                          {1, 1, 1, 4, true, true}};
     for (SimdLevel level : supported_levels()) {
         ScopedSimdLevel scoped(level);
         for (const Case& cs : cases)
@@ -197,6 +201,24 @@ TEST_CASE("gemm_batched: matches a loop of reference gemms, with broadcast (stri
                 for (size_t e = 0; e < c.size(); ++e) bad += !(std::fabs(double(c[e]) - expected[e]) <= tol);
                 CHECK(bad == 0);
             }
+    }
+}
+
+TEST_CASE("gemm: each SIMD level runs its own kernel") {
+    // With K <= KC, alpha 1 and beta 0, every kernel sums the K products of an element in order,
+    // like the reference. Without FMA (sse2) each product is rounded before the add, as in the
+    // reference: the results are identical. With FMA (avx2, avx512) the product is not rounded,
+    // so some of the 4096 elements differ. A dispatch that ignored the level would fail one side.
+    const int64_t n = 64;
+    std::vector<float> a = random_floats(n * n, 11), b = random_floats(n * n, 12), expected(n * n);
+    gemm_reference(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, expected.data(), n);
+    for (SimdLevel level : supported_levels()) {
+        ScopedSimdLevel scoped(level);
+        INFO("level ", simd_level_name(level));
+        std::vector<float> c(n * n);
+        gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+        bool identical = c == expected;
+        CHECK(identical == (level <= SimdLevel::sse2));
     }
 }
 
