@@ -7,6 +7,7 @@
 // The SIMD level is the best the CPU has unless AG_SIMD says otherwise (core/simd.hpp).
 #include "harness.hpp"
 
+#include "core/error.hpp"
 #include "core/simd.hpp"
 
 #include <fmt/format.h>
@@ -49,9 +50,16 @@ int main(int argc, char** argv) {
 
     std::vector<bench::Case> cases = bench::gemm_cases();  // later kernel families append theirs
 
+    ag::SimdLevel level{};
+    try {
+        level = ag::simd_level();  // reads AG_SIMD: an invalid value is reported here, once
+    } catch (const ag::Error& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return 1;
+    }
     if (!json) {
         fmt::print("# attograd_bench: SIMD level {}, 1-thread CPU time, medians of 15 samples\n",
-                   ag::simd_level_name(ag::simd_level()));
+                   ag::simd_level_name(level));
         fmt::print("# fma_peak rows: the FMA roof (independent FMA chains) timed alongside the case\n");
         fmt::print("{:<13} {:<24} {:>7} {:>9} {:>9} {:<11} {:<8} {:>6}\n", "kernel", "shape", "threads", "ours",
                    "anchor", "anchor_name", "unit", "ratio");
