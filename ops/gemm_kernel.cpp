@@ -36,7 +36,9 @@
 // prefetching the next A panel during the jr loop measured no gain and was dropped.
 //
 // Small products (M <= kInPlaceRows, K <= KC, B not transposed) skip the packing: copying A and B
-// costs about as much as multiplying them once, and they are small enough to stay in cache.
+// costs about as much as multiplying them once, and they are small enough to stay in cache. The
+// micro-kernel then reads A and B where they are, with their leading dimensions (see
+// PanelLayout and BPanels); the attention products (64×64×32, 64×32×64) take this path.
 #include "ops/gemm_kernel.hpp"
 
 #include "core/simd.hpp"
@@ -178,7 +180,8 @@ BPanels pack_b(float* bp, const float* b, int64_t ldb, bool trans_b, int64_t kc,
             for (int64_t k = 0; k < kc; ++k) column[k * NR] = row[k];
         }
     }
-    // zero the columns of the last panel past nc, so the micro-kernel reads zeros there
+    // zero the columns of the last panel past nc: the micro-kernel computes them and throws them
+    // away, and zeros keep stale scratch (possibly denormals, slow on some CPUs) out of its FMAs
     if (full < nc)
         for (int64_t k = 0; k < kc; ++k)
             for (int64_t j = nc - full; j < NR; ++j) bp[full * kc + k * NR + j] = 0.0f;
@@ -365,7 +368,8 @@ void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float
             // op(B)[pc, jc] and op(A)[0, pc], wherever the transposes put them
             const float* b = trans_b ? B + jc * ldb + pc : B + pc * ldb + jc;
             const float* a = trans_a ? A + pc * lda : A + pc;
-            BPanels panels = small ? b_in_place<Arch>(ws.edge, b, ldb, kc, nc) : pack_b<Arch>(ws.bp, b, ldb, trans_b, kc, nc);
+            BPanels panels =
+                small ? b_in_place<Arch>(ws.edge, b, ldb, kc, nc) : pack_b<Arch>(ws.bp, b, ldb, trans_b, kc, nc);
             multiply_block<Arch>(trans_a, a, lda, panels, C + jc, ldc, M, nc, kc, alpha, pc == 0 ? beta : 1.0f,
                                  small ? nullptr : ws.ap);
         }

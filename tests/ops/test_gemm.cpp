@@ -137,7 +137,8 @@ TEST_CASE("gemm: matches the reference on long and block-crossing shapes") {
 }
 
 TEST_CASE("gemm: alpha, beta and leading dimensions larger than the minimum") {
-    const float alpha_beta[][2] = {{1.0f, 1.0f}, {-0.5f, 2.0f}, {0.3f, 0.0f}, {2.0f, -1.0f}, {0.0f, 0.5f}, {0.0f, 0.0f}};
+    const float alpha_beta[][2] = {{1.0f, 1.0f},  {-0.5f, 2.0f}, {0.3f, 0.0f},
+                                   {2.0f, -1.0f}, {0.0f, 0.5f},  {0.0f, 0.0f}};
     for (SimdLevel level : supported_levels()) {
         ScopedSimdLevel scoped(level);
         for (int t = 0; t < 4; ++t)
