@@ -46,6 +46,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include <unistd.h>
@@ -199,6 +200,17 @@ BPanels b_in_place(float* edge, const float* b, int64_t ldb, int64_t kc, int64_t
     return {b, 1, ldb, edge};
 }
 
+// a·b + c, as one FMA instruction wherever the ISA has one (sse2 has none: a·b is rounded first).
+// NOTE: xsimd 8.1's fma is plain a*b+c on avx512. -ffp-contract=fast usually fuses it, but not
+// when xsimd's functions stay out of line (a sanitizer build did that): call the intrinsic.
+template <class Arch>
+xsimd::batch<float, Arch> fmadd(xsimd::batch<float, Arch> a, xsimd::batch<float, Arch> b, xsimd::batch<float, Arch> c) {
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>)
+        return _mm512_fmadd_ps(a, b, c);
+    else
+        return xsimd::fma(a, b, c);
+}
+
 // The micro-kernel, for a tile of ROWS <= MR rows (multiply_block picks ROWS per panel).
 //   C[0:ROWS, 0:n] = alpha · Σ_k A[i, k] · B[k, j] + beta · C      (beta == 0: C is not read)
 //   A: an A panel in `Layout` with leading dimension lda_p (packed or in place, see PanelLayout);
@@ -239,7 +251,7 @@ void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int
                       : Layout == PanelLayout::by_row      ? a[i * lda_p + k]
                                                            : a[k * lda_p + i]);
 #pragma GCC unroll 4
-            for (int v = 0; v < NV; ++v) acc[i][v] = xsimd::fma(aik, bk[v], acc[i][v]);
+            for (int v = 0; v < NV; ++v) acc[i][v] = fmadd(aik, bk[v], acc[i][v]);
         }
     }
 
@@ -252,7 +264,7 @@ void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int
             for (int v = 0; v < NV; ++v) {
                 float* cp = c + i * ldc + v * W;
                 Batch r = va * acc[i][v];
-                if (beta != 0.0f) r = xsimd::fma(vb, Batch::load_unaligned(cp), r);
+                if (beta != 0.0f) r = fmadd(vb, Batch::load_unaligned(cp), r);
                 r.store_unaligned(cp);
             }
         return;

@@ -49,8 +49,8 @@ std::vector<float> random_floats(int64_t n, uint32_t seed) {
 // The leading dimensions exceed the minimum by `pad`; the padding must be left untouched.
 void check_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, float beta, int64_t pad = 0,
                 uint32_t seed = 1) {
-    INFO("level ", simd_level_name(simd_level()), ", ", (ta ? "T" : "N"), (tb ? "T" : "N"), " M=", M, " N=", N,
-         " K=", K, " alpha=", alpha, " beta=", beta, " pad=", pad);
+    INFO("level ", std::string(simd_level_name(simd_level())), ", ", (ta ? "T" : "N"), (tb ? "T" : "N"),
+         " M=", M, " N=", N, " K=", K, " alpha=", alpha, " beta=", beta, " pad=", pad);
     int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
     std::vector<float> a = random_floats((ta ? K : M) * lda, seed);
     std::vector<float> b = random_floats((tb ? N : K) * ldb, seed + 1);
@@ -103,7 +103,7 @@ TEST_CASE("gemm: hand-computed 2x2 in all four transpose combinations") {
         ScopedSimdLevel scoped(level);
         for (int t = 0; t < 4; ++t) {
             bool ta = t / 2, tb = t % 2;
-            INFO("level ", simd_level_name(level), " trans_a ", ta, " trans_b ", tb);
+            INFO("level ", std::string(simd_level_name(level)), " trans_a ", ta, " trans_b ", tb);
             float c[] = {1, 1, 1, 1};
             gemm(ta, tb, 2, 2, 2, 2.0f, a, 2, b, 2, 0.5f, c, 2);
             for (int e = 0; e < 4; ++e) CHECK(c[e] == 2.0f * products[t][e] + 0.5f);
@@ -152,7 +152,7 @@ TEST_CASE("gemm: alpha, beta and leading dimensions larger than the minimum") {
 TEST_CASE("gemm: K = 0 scales C by beta, and M = 0 or N = 0 does nothing") {
     for (SimdLevel level : supported_levels()) {
         ScopedSimdLevel scoped(level);
-        INFO("level ", simd_level_name(level));
+        INFO("level ", std::string(simd_level_name(level)));
         float c[] = {1, 2, 3, 4};
         gemm(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 3.0f, c, 2);
         CHECK(c[0] == 3.0f);
@@ -183,8 +183,8 @@ TEST_CASE("gemm_batched: matches a loop of reference gemms, with broadcast (stri
         for (const Case& cs : cases)
             for (int t = 0; t < 4; ++t) {
                 bool ta = t / 2, tb = t % 2;
-                INFO("level ", simd_level_name(level), " ", (ta ? "T" : "N"), (tb ? "T" : "N"), " M=", cs.M,
-                     " N=", cs.N, " K=", cs.K, " batch=", cs.batch);
+                INFO("level ", std::string(simd_level_name(level)), " ", (ta ? "T" : "N"), (tb ? "T" : "N"),
+                     " M=", cs.M, " N=", cs.N, " K=", cs.K, " batch=", cs.batch);
                 int64_t lda = ta ? cs.M : cs.K, ldb = tb ? cs.K : cs.N, ldc = cs.N;
                 int64_t stride_a = cs.broadcast_a ? 0 : cs.M * cs.K, stride_b = cs.broadcast_b ? 0 : cs.K * cs.N;
                 int64_t stride_c = cs.M * cs.N;
@@ -215,7 +215,7 @@ TEST_CASE("gemm: each SIMD level runs its own kernel") {
     gemm_reference(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, expected.data(), n);
     for (SimdLevel level : supported_levels()) {
         ScopedSimdLevel scoped(level);
-        INFO("level ", simd_level_name(level));
+        INFO("level ", std::string(simd_level_name(level)));
         std::vector<float> c(n * n);
         gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
         bool identical = c == expected;
