@@ -129,15 +129,18 @@ void pack_a(float* ap, const float* a, int64_t lda, const RowPanels& panels, int
     } else {
         // A is stored K×M: row k holds op(A)[i, k] for every i of the block contiguously. Walk k
         // outer, so the reads stream along rows of A, and hand each panel its MR floats.
+        // A copy of the fixed size MR compiles to a few vector moves; for a panel of m < MR rows
+        // it also copies the next MR - m floats of the row, which the m-row micro-kernel never
+        // reads. Only a panel within MR of the end of the row must stop at m.
+        const int64_t M = panels.start(panels.count);
         for (int64_t k = 0; k < kc; ++k) {
             float* dst = ap + k * MR;
             for (int64_t p = p0; p < p1; ++p, dst += MR * KC) {
                 const float* src = a + k * lda + panels.start(p);
-                int64_t m = panels.start(p + 1) - panels.start(p);
-                if (m == MR)  // a copy of a fixed size compiles to a few vector moves
+                if (panels.start(p) + MR <= M)
                     std::memcpy(dst, src, sizeof(float) * MR);
                 else
-                    for (int64_t i = 0; i < m; ++i) dst[i] = src[i];
+                    for (int64_t i = 0; i < M - panels.start(p); ++i) dst[i] = src[i];
             }
         }
     }
