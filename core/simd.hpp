@@ -21,6 +21,8 @@
 //   2. Its kernel file defines the operator once, for any Arch, with xsimd::batch<float, Arch>,
 //      and ends by instantiating it for the arch it is being compiled for:
 //        template void FooKernel::operator()(KernelArch, float*, const float*, int64_t) const;
+//      (xsimd 8.1's fma is a*b+c on avx512: kernel files get -ffp-contract=fast, and code that
+//      must have the fused instruction calls the intrinsic, as gemm_kernel.cpp's fmadd does.)
 //   3. ops/meson.build lists the kernel file in kernel_sources; it is compiled once per level,
 //      with that level's flags, into a static library per level (kernel_archs).
 //   4. The op calls `simd_dispatch(FooKernel{}, foo_reference, out, x, n)`: FooKernel runs with
