@@ -8,6 +8,7 @@
 #include "bench_rows.hpp"
 #include "harness.hpp"
 
+#include "core/error.hpp"
 #include "core/simd.hpp"
 
 #include <fmt/format.h>
@@ -52,9 +53,16 @@ int main(int argc, char** argv) {
     for (bench::Case& c : bench::row_cases()) cases.push_back(std::move(c));
     for (bench::Case& c : bench::elementwise_cases()) cases.push_back(std::move(c));
 
+    ag::SimdLevel level{};
+    try {
+        level = ag::simd_level();  // reads AG_SIMD: an invalid value is reported here, once
+    } catch (const ag::Error& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return 1;
+    }
     if (!json) {
-        fmt::print("# attograd_bench: SIMD level {}, 1-thread CPU time, medians of 9 samples\n",
-                   ag::simd_level_name(ag::simd_level()));
+        fmt::print("# attograd_bench: SIMD level {}, 1-thread CPU time, medians of 15 samples\n",
+                   ag::simd_level_name(level));
         fmt::print("# fma_peak rows: the FMA roof (independent FMA chains) timed alongside the case\n");
         fmt::print("{:<13} {:<24} {:>7} {:>9} {:>9} {:<11} {:<8} {:>6}\n", "kernel", "shape", "threads", "ours",
                    "anchor", "anchor_name", "unit", "ratio");

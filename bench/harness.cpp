@@ -37,8 +37,8 @@ double sample(const std::function<void()>& f, int calls) {
 }  // namespace
 
 std::vector<double> time_alternating(const std::vector<std::function<void()>>& functions) {
-    constexpr double kSampleSeconds = 0.02;
-    constexpr int kSamples = 9;
+    constexpr double kSampleSeconds = 0.03;
+    constexpr int kSamples = 15;
     // warm up (caches, page faults, packing buffers), then calibrate the calls per sample
     std::vector<int> calls;
     for (const auto& f : functions) {

@@ -38,8 +38,8 @@ struct Case {
 /// Seconds of CPU time used by the calling thread.
 double thread_seconds();
 
-/// Median seconds per call of each function, timed in turn (f0, f1, ..., f0, f1, ...) in samples
-/// of >= 20 ms, so every function sees the same machine state.
+/// Median seconds per call of each function, timed in turn (f0, f1, ..., f0, f1, ...) in 15 samples
+/// of >= 30 ms, so every function sees the same machine state.
 std::vector<double> time_alternating(const std::vector<std::function<void()>>& functions);
 
 /// The gemm cases (bench_gemm.cpp).

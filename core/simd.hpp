@@ -8,17 +8,21 @@
 //   sse2    x86-64 baseline                     4 floats per register, 16 registers, no FMA
 //   scalar  the plain reference kernels         what every faster kernel is tested against
 // The active level is the best one the CPU supports, unless the environment variable AG_SIMD
-// names a lower one (`AG_SIMD=sse2 ./bench/attograd_bench`). An unknown name, or a level the CPU
-// lacks, throws ag::Error "[simd] ..." from the first kernel call: silently falling back would
-// let a benchmark report numbers for a level it never ran.
+// names a lower one (`AG_SIMD=sse2 ./build/bench/attograd_bench`). An unknown name, or a level
+// the CPU lacks, throws ag::Error "[simd] ..." from the first kernel call (and every later one):
+// silently falling back would let a benchmark report numbers for a level it never ran.
 //
 // How a kernel plugs in (ops/gemm_kernel.hpp and ops/gemm_kernel.cpp are the worked example):
 //   1. Its header declares a functor whose call operator is a template on the xsimd arch tag,
-//        struct FooKernel { template <class Arch> void operator()(Arch, float* out, const float* x, int64_t n) const; };
+//        struct FooKernel {
+//            template <class Arch> void operator()(Arch, float* out, const float* x, int64_t n) const;
+//        };
 //      declaration only: no caller can instantiate it, so every call links to a per-arch copy.
 //   2. Its kernel file defines the operator once, for any Arch, with xsimd::batch<float, Arch>,
 //      and ends by instantiating it for the arch it is being compiled for:
 //        template void FooKernel::operator()(KernelArch, float*, const float*, int64_t) const;
+//      (xsimd 8.1's fma is a*b+c on avx512: kernel files get -ffp-contract=fast, and code that
+//      must have the fused instruction calls the intrinsic, as gemm_kernel.cpp's fmadd does.)
 //   3. ops/meson.build lists the kernel file in kernel_sources; it is compiled once per level,
 //      with that level's flags, into a static library per level (kernel_archs).
 //   4. The op calls `simd_dispatch(FooKernel{}, foo_reference, out, x, n)`: FooKernel runs with
@@ -27,7 +31,9 @@
 // in it that is neither static / in an anonymous namespace nor templated on Arch gets the same
 // symbol in all three objects; the linker keeps one, and the sse2 path may then run AVX-512
 // code (which works on a machine that has everything, and crashes elsewhere). Keep kernel-file
-// helpers in an anonymous namespace and call no out-of-line library code from the hot loops.
+// helpers in an anonymous namespace. To check, list what each per-arch library exports:
+//   nm -C build/ops/libattograd_sse2.a | grep ' [TW] '
+// must show only the kernels' operator() instantiated for that arch.
 #pragma once
 
 // NOTE: GCC 12's AVX-512 intrinsics (_mm512_undefined_ps and its users, e.g. inside xsimd::exp
@@ -64,11 +70,11 @@ SimdLevel set_simd_level(SimdLevel level);
 
 /// A 64-byte aligned buffer of at least `floats` floats, owned by the calling thread and kept
 /// for its lifetime (it only grows): kernels' packing space without a per-call allocation.
-/// Slots are independent buffers; a kernel uses its own slots and must not call another kernel
-/// that uses the same slots while it holds the pointer.
+/// Slots are independent buffers. Taken: 0-2 by gemm. A kernel that holds a slot's pointer must
+/// not call another kernel using the same slot (the buffer may move when it grows).
 float* thread_scratch(int slot, std::size_t floats);
 /// How many scratch slots each thread has.
-inline constexpr int kScratchSlots = 4;
+inline constexpr int kScratchSlots = 8;
 
 // The xsimd arch tag of each level.
 using Avx512Arch = xsimd::avx512bw;

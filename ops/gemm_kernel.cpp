@@ -10,7 +10,8 @@
 //         pack op(A)[rows, pc:+KC] into Ap     MR×KC                                 (lives in L1)
 //         for jr in [0, NC) step NR:
 //           C[rows, jc+jr:+NR] = alpha · Ap · Bp[:, jr:+NR] + beta' · C             (micro-kernel)
-//   beta' is the caller's beta in the first depth slice and 1 in the next ones.
+//   beta' is the caller's beta in the first depth slice and 1 in the next ones. A transposed A
+//   is packed kPanelsPerBlock panels at a time (MC = 16·MR rows, see multiply_block).
 // Transposes never reach the micro-kernel: packing absorbs them (see pack_a, pack_b).
 //
 // Blocking parameters (W = floats per register: 16 / 8 / 4), per arch in Blocking below:
@@ -24,14 +25,20 @@
 //   KC     the depth of a slice. Ap (MR×KC) stays in L1 while the jr loop streams Bp through
 //          it; a bigger KC means fewer passes over C (each slice reads and writes C once).
 //          KC = 256: Ap is 14 KiB (avx512), under half of Zen 4's 32 KiB L1d.
-//   NC     Bp (KC×NC) stays in L2 while every A panel sweeps it. NC = 512: Bp is 512 KiB, half
-//          of Zen 4's 1 MiB L2, leaving room for C tiles and the next A rows.
-// Measured (bench/, one core): the micro-kernel alone runs at 97-100% of the FMA peak with Bp
-// streaming from L2; KC 128..512 and NC 256..2048 moved 1024³ by less than the machine's noise
-// except KC = 128 (more C passes) and KC·NC > L2 (Bp no longer fits).
+//   MC     16 panels (224 rows, 224 KiB at avx512): the A block packed in one pass when A is
+//          transposed, sitting in L2 next to Bp.
+//   NC     Bp (KC×NC) stays in L2 while every A panel sweeps it; a bigger NC packs A fewer times
+//          (once per B block). NC is chosen at run time so that Bp fills half of this CPU's L2,
+//          leaving room for C tiles and A rows: 512 on Zen 4 (1 MiB L2), 1024 with 2 MiB.
+// Measured (bench/, one core, on a 2 MiB-L2 machine): the micro-kernel alone runs at 97-100% of
+// the FMA peak with Bp streaming from L2; KC = 128 lost to the extra passes over C, KC = 512
+// did not gain; NC = 1024 beat 512 by 2% at 2048³ (A packed half as often), equal at 1024³;
+// prefetching the next A panel during the jr loop measured no gain and was dropped.
 //
 // Small products (M <= kInPlaceRows, K <= KC, B not transposed) skip the packing: copying A and B
-// costs about as much as multiplying them once, and they are small enough to stay in cache.
+// costs about as much as multiplying them once, and they are small enough to stay in cache. The
+// micro-kernel then reads A and B where they are, with their leading dimensions (see
+// PanelLayout and BPanels); the attention products (64×64×32, 64×32×64) take this path.
 #include "ops/gemm_kernel.hpp"
 
 #include "core/simd.hpp"
@@ -39,7 +46,10 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <type_traits>
 #include <utility>
+
+#include <unistd.h>
 
 namespace ag {
 
@@ -51,21 +61,33 @@ struct Blocking;
 template <>
 struct Blocking<Avx512Arch> {
     static constexpr int MR = 14, NV = 2;  // NV vectors of W floats: NR = NV · W = 32
-    static constexpr int64_t KC = 256, NC = 512, kInPlaceRows = 64;
+    static constexpr int64_t KC = 256, kPanelsPerBlock = 16, kInPlaceRows = 64;
 };
 template <>
 struct Blocking<Avx2Arch> {
     static constexpr int MR = 6, NV = 2;  // NR = 16
-    static constexpr int64_t KC = 256, NC = 512, kInPlaceRows = 64;
+    static constexpr int64_t KC = 256, kPanelsPerBlock = 16, kInPlaceRows = 64;
 };
 template <>
 struct Blocking<Sse2Arch> {
     static constexpr int MR = 4, NV = 2;  // NR = 8
-    static constexpr int64_t KC = 256, NC = 512, kInPlaceRows = 64;
+    static constexpr int64_t KC = 256, kPanelsPerBlock = 16, kInPlaceRows = 64;
 };
 
 template <class Arch>
 constexpr int64_t kNR = Blocking<Arch>::NV * xsimd::batch<float, Arch>::size;
+
+// NC for this CPU: the B block (KC×NC floats) takes half of its L2 (see the file header).
+template <class Arch>
+int64_t block_columns() {
+    static const int64_t nc = [] {
+        long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+        if (l2 <= 0) l2 = 1 << 20;  // unknown: assume Zen 4's 1 MiB
+        int64_t columns = l2 / 2 / int64_t(Blocking<Arch>::KC * sizeof(float)) / kNR<Arch> * kNR<Arch>;
+        return std::clamp<int64_t>(columns, kNR<Arch>, 4096);
+    }();
+    return nc;
+}
 
 // How the micro-kernel finds element (i, k) of an A panel, given the panel's leading dimension:
 //   by_row         A not transposed, row i contiguous along k:    a[i·ld + k]   (in place, ld = lda)
@@ -78,40 +100,49 @@ constexpr int64_t kNR = Blocking<Arch>::NV * xsimd::batch<float, Arch>::size;
 // by_depth needs no such case: its stride only advances one pointer per k step.
 enum class PanelLayout { by_row, by_row_packed, by_depth };
 
-// Packs op(A)[0:m, 0:kc] (m <= MR) into Ap, by_row_packed or by_depth (from trans_a). `a` points
-// at op(A)[0, 0] of the panel.
+// The rows of C split into panels of at most MR rows, as even as possible: 64 rows become
+// 13+13+13+13+12 rather than 14+14+14+14+8, so no panel runs a thin tile that does less work per
+// load. Panel p holds rows [start(p), start(p + 1)).
+struct RowPanels {
+    int64_t count, rows, taller;
+    RowPanels(int64_t M, int MR) : count((M + MR - 1) / MR), rows(M / count), taller(M % count) {}
+    int64_t start(int64_t p) const { return p * rows + std::min(p, taller); }
+};
+
+// Packs panels [p0, p1) of op(A)[:, 0:kc] into Ap, one MR×KC panel after the other, in
+// by_row_packed or by_depth layout (from trans_a). `a` points at op(A)[0, 0] of the slice.
 template <class Arch, PanelLayout Layout>
-void pack_a(float* ap, const float* a, int64_t lda, int64_t m, int64_t kc) {
+void pack_a(float* ap, const float* a, int64_t lda, const RowPanels& panels, int64_t p0, int64_t p1, int64_t kc) {
     constexpr int MR = Blocking<Arch>::MR;
     constexpr int64_t KC = Blocking<Arch>::KC;
-    if constexpr (Layout != PanelLayout::by_depth) {
-        // rows are short (kc <= KC): an inline vector copy beats a call to memcpy
+    if constexpr (Layout == PanelLayout::by_row_packed) {
+        // row i of A holds op(A)[i, 0:kc] contiguously: copy it into its panel. The rows are short
+        // (kc <= KC), so an inline vector copy beats a call to memcpy.
         using Batch = xsimd::batch<float, Arch>;
         constexpr int W = Batch::size;
-        for (int64_t i = 0; i < m; ++i) {
-            int64_t k = 0;
-            for (; k + W <= kc; k += W) Batch::load_unaligned(a + i * lda + k).store_aligned(ap + i * KC + k);
-            for (; k < kc; ++k) ap[i * KC + k] = a[i * lda + k];
-        }
-    } else if (m == MR) {
-        // a copy of a fixed size compiles to a few vector moves
-        for (int64_t k = 0; k < kc; ++k) std::memcpy(ap + k * MR, a + k * lda, sizeof(float) * MR);
+        for (int64_t p = p0; p < p1; ++p, ap += MR * KC)
+            for (int64_t i = panels.start(p), r = 0; i < panels.start(p + 1); ++i, ++r) {
+                int64_t k = 0;
+                for (; k + W <= kc; k += W) Batch::load_unaligned(a + i * lda + k).store_aligned(ap + r * KC + k);
+                for (; k < kc; ++k) ap[r * KC + k] = a[i * lda + k];
+            }
     } else {
-        for (int64_t k = 0; k < kc; ++k)
-            for (int64_t i = 0; i < m; ++i) ap[k * MR + i] = a[k * lda + i];
-    }
-}
-
-// Prefetches share `step` of `steps` of op(A)[0:m, 0:kc]: a share of its rows, every cache line
-// of each. multiply_block spreads the next panel's fetch over the current panel's jr loop.
-template <PanelLayout Layout>
-void prefetch_a(const float* a, int64_t lda, int64_t m, int64_t kc, int64_t step, int64_t steps) {
-    // by_row: m rows of kc floats; by_depth: kc rows of m floats
-    constexpr bool by_row = Layout != PanelLayout::by_depth;
-    int64_t rows = by_row ? m : kc, length = by_row ? kc : m;
-    for (int64_t r = rows * step / steps, end = rows * (step + 1) / steps; r < end; ++r) {
-        for (int64_t j = 0; j < length; j += 16) __builtin_prefetch(a + r * lda + j);  // 16 floats a line
-        __builtin_prefetch(a + r * lda + length - 1);
+        // A is stored K×M: row k holds op(A)[i, k] for every i of the block contiguously. Walk k
+        // outer, so the reads stream along rows of A, and hand each panel its MR floats.
+        // A copy of the fixed size MR compiles to a few vector moves; for a panel of m < MR rows
+        // it also copies the next MR - m floats of the row, which the m-row micro-kernel never
+        // reads. Only a panel within MR of the end of the row must stop at m.
+        const int64_t M = panels.start(panels.count);
+        for (int64_t k = 0; k < kc; ++k) {
+            float* dst = ap + k * MR;
+            for (int64_t p = p0; p < p1; ++p, dst += MR * KC) {
+                const float* src = a + k * lda + panels.start(p);
+                if (panels.start(p) + MR <= M)
+                    std::memcpy(dst, src, sizeof(float) * MR);
+                else
+                    for (int64_t i = 0; i < M - panels.start(p); ++i) dst[i] = src[i];
+            }
+        }
     }
 }
 
@@ -153,7 +184,8 @@ BPanels pack_b(float* bp, const float* b, int64_t ldb, bool trans_b, int64_t kc,
             for (int64_t k = 0; k < kc; ++k) column[k * NR] = row[k];
         }
     }
-    // zero the columns of the last panel past nc, so the micro-kernel reads zeros there
+    // zero the columns of the last panel past nc: the micro-kernel computes them and throws them
+    // away, and zeros keep stale scratch (possibly denormals, slow on some CPUs) out of its FMAs
     if (full < nc)
         for (int64_t k = 0; k < kc; ++k)
             for (int64_t j = nc - full; j < NR; ++j) bp[full * kc + k * NR + j] = 0.0f;
@@ -169,6 +201,17 @@ BPanels b_in_place(float* edge, const float* b, int64_t ldb, int64_t kc, int64_t
     if (full == nc) return {b, 1, ldb};
     pack_b<Arch>(edge, b + full, ldb, false, kc, nc - full);
     return {b, 1, ldb, edge};
+}
+
+// a·b + c, as one FMA instruction wherever the ISA has one (sse2 has none: a·b is rounded first).
+// NOTE: xsimd 8.1's fma is plain a*b+c on avx512. -ffp-contract=fast usually fuses it, but not
+// when xsimd's functions stay out of line (a sanitizer build did that): call the intrinsic.
+template <class Arch>
+xsimd::batch<float, Arch> fmadd(xsimd::batch<float, Arch> a, xsimd::batch<float, Arch> b, xsimd::batch<float, Arch> c) {
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>)
+        return _mm512_fmadd_ps(a, b, c);
+    else
+        return xsimd::fma(a, b, c);
 }
 
 // The micro-kernel, for a tile of ROWS <= MR rows (multiply_block picks ROWS per panel).
@@ -211,7 +254,7 @@ void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int
                       : Layout == PanelLayout::by_row      ? a[i * lda_p + k]
                                                            : a[k * lda_p + i]);
 #pragma GCC unroll 4
-            for (int v = 0; v < NV; ++v) acc[i][v] = xsimd::fma(aik, bk[v], acc[i][v]);
+            for (int v = 0; v < NV; ++v) acc[i][v] = fmadd(aik, bk[v], acc[i][v]);
         }
     }
 
@@ -224,7 +267,7 @@ void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int
             for (int v = 0; v < NV; ++v) {
                 float* cp = c + i * ldc + v * W;
                 Batch r = va * acc[i][v];
-                if (beta != 0.0f) r = xsimd::fma(vb, Batch::load_unaligned(cp), r);
+                if (beta != 0.0f) r = fmadd(vb, Batch::load_unaligned(cp), r);
                 r.store_unaligned(cp);
             }
         return;
@@ -254,43 +297,47 @@ template <class Arch, PanelLayout Layout>
 constexpr auto micro_kernels =
     micro_kernel_table<Arch, Layout>(std::make_integer_sequence<int, Blocking<Arch>::MR>{});
 
-// The loops under one block of op(B) (the panel and jr loops of the file header):
+// The loops under one block of op(B) (the A block, panel and jr loops of the file header):
 //   C[0:M, 0:nc] = alpha · op(A)[0:M, 0:kc] · B + beta · C
-// `a` points at op(A)[0, 0] of the slice. `ap` is scratch for one packed A panel (MR×KC), or
-// null to read A in place.
+// `a` points at op(A)[0, 0] of the slice. `ap` is scratch for one packed A block
+// (kPanelsPerBlock panels of MR×KC), or null to read A in place.
 template <class Arch, PanelLayout Layout>
 void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int64_t ldc, int64_t M, int64_t nc,
                     int64_t kc, float alpha, float beta, float* ap) {
     constexpr int MR = Blocking<Arch>::MR;
-    constexpr int64_t NR = kNR<Arch>;
+    constexpr int64_t NR = kNR<Arch>, panel_size = MR * Blocking<Arch>::KC;
     // op(A)[i, 0] is row i of A, or column i when A is stored transposed
     auto a_rows = [&](int64_t i) { return Layout == PanelLayout::by_row ? a + i * lda : a + i; };
     // a packed panel: by_row becomes by_row_packed, by_depth stays by_depth with ld = MR
     constexpr PanelLayout packed = Layout == PanelLayout::by_row ? PanelLayout::by_row_packed : Layout;
     const auto& kernels = ap != nullptr ? micro_kernels<Arch, packed> : micro_kernels<Arch, Layout>;
-    // Panels of at most MR rows, as even as possible: 64 rows become 13+13+13+13+12 rather than
-    // 14+14+14+14+8, so no panel runs a thin tile that does less work per load.
-    int64_t panels = (M + MR - 1) / MR, rows = M / panels, taller = M % panels;
-    auto panel_start = [&](int64_t p) { return p * rows + std::min(p, taller); };
+    // NOTE: read in place, a by_row panel has a run-time row stride, so every row costs an
+    // address register; past ~8 rows x86-64 runs out and reloads them from the stack on every k
+    // step. Such panels hold at most 8 rows (measured: 128×(64×64×32) went 0.88× -> 0.94×).
+    const RowPanels panels(M, ap == nullptr && Layout == PanelLayout::by_row ? std::min(MR, 8) : MR);
 
-    for (int64_t p = 0; p < panels; ++p) {
-        int64_t i0 = panel_start(p), m = panel_start(p + 1) - i0;
-        if (ap != nullptr) pack_a<Arch, packed>(ap, a_rows(i0), lda, m, kc);
-        const float* panel = ap != nullptr ? ap : a_rows(i0);
-        int64_t panel_ld = ap != nullptr ? MR : lda;  // (by_row_packed ignores it)
-        MicroKernel kernel = kernels[m];
-        // while this panel is multiplied, prefetch the next one to pack: its rows of A are
-        // likely in L3 or memory, and the packing copy would otherwise wait for them
-        int64_t next_m = p + 1 < panels ? panel_start(p + 2) - panel_start(p + 1) : 0;
-        int64_t steps = (nc + NR - 1) / NR;
-        for (int64_t jr = 0, step = 0; jr < nc; jr += NR, ++step) {
-            if (next_m > 0 && ap != nullptr) prefetch_a<Layout>(a_rows(i0 + m), lda, next_m, kc, step, steps);
-            int64_t n = std::min(NR, nc - jr);
-            float* tile = c + i0 * ldc + jr;
-            if (n < NR && b.edge != nullptr)
-                kernel(kc, panel, panel_ld, b.edge, NR, alpha, beta, tile, ldc, n);
-            else
-                kernel(kc, panel, panel_ld, b.data + jr * b.panel_step, b.row_stride, alpha, beta, tile, ldc, n);
+    // How many panels to pack at a time. A transposed A is read along its rows, which cross
+    // every panel of a block: packing kPanelsPerBlock panels per pass turns short strided reads
+    // into long streaming ones (TN 384×128×2048 went from 0.95× to 1.1× OpenBLAS). An A that is
+    // not transposed is read along rows inside one panel anyway: packing each panel just before
+    // its jr loop keeps it in L1 (3% faster at 1024³ than going through L2).
+    constexpr int64_t per_block = Layout == PanelLayout::by_row ? 1 : Blocking<Arch>::kPanelsPerBlock;
+    for (int64_t p0 = 0; p0 < panels.count; p0 += per_block) {
+        int64_t p1 = std::min(p0 + per_block, panels.count);
+        if (ap != nullptr) pack_a<Arch, packed>(ap, a, lda, panels, p0, p1, kc);
+        for (int64_t p = p0; p < p1; ++p) {
+            int64_t i0 = panels.start(p), m = panels.start(p + 1) - i0;
+            const float* panel = ap != nullptr ? ap + (p - p0) * panel_size : a_rows(i0);
+            int64_t panel_ld = ap != nullptr ? MR : lda;  // (by_row_packed ignores it)
+            MicroKernel kernel = kernels[m];
+            for (int64_t jr = 0; jr < nc; jr += NR) {
+                int64_t n = std::min(NR, nc - jr);
+                float* tile = c + i0 * ldc + jr;
+                if (n < NR && b.edge != nullptr)
+                    kernel(kc, panel, panel_ld, b.edge, NR, alpha, beta, tile, ldc, n);
+                else
+                    kernel(kc, panel, panel_ld, b.data + jr * b.panel_step, b.row_stride, alpha, beta, tile, ldc, n);
+            }
         }
     }
 }
@@ -309,8 +356,8 @@ void multiply_block(bool trans_a, const float* a, int64_t lda, const BPanels& b,
 template <class Arch>
 struct Workspace {
     using Blk = Blocking<Arch>;
-    float* ap = thread_scratch(0, Blk::MR * Blk::KC);                                // one A panel
-    float* bp = thread_scratch(1, Blk::KC * ((Blk::NC + kNR<Arch> - 1) / kNR<Arch> * kNR<Arch>));  // a B block
+    float* ap = thread_scratch(0, Blk::kPanelsPerBlock * Blk::MR * Blk::KC);         // an A block
+    float* bp = thread_scratch(1, Blk::KC * block_columns<Arch>());                 // a B block
     float* edge = thread_scratch(2, Blk::KC * kNR<Arch>);                           // one B micro-panel
 };
 
@@ -326,7 +373,8 @@ bool in_place(bool trans_b, int64_t M, int64_t K) {
 template <class Arch>
 void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
               const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Workspace<Arch>& ws) {
-    constexpr int64_t KC = Blocking<Arch>::KC, NC = Blocking<Arch>::NC;
+    constexpr int64_t KC = Blocking<Arch>::KC;
+    const int64_t NC = block_columns<Arch>();
     bool small = in_place<Arch>(trans_b, M, K);
     for (int64_t jc = 0; jc < N; jc += NC) {
         int64_t nc = std::min(NC, N - jc);
@@ -335,7 +383,8 @@ void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float
             // op(B)[pc, jc] and op(A)[0, pc], wherever the transposes put them
             const float* b = trans_b ? B + jc * ldb + pc : B + pc * ldb + jc;
             const float* a = trans_a ? A + pc * lda : A + pc;
-            BPanels panels = small ? b_in_place<Arch>(ws.edge, b, ldb, kc, nc) : pack_b<Arch>(ws.bp, b, ldb, trans_b, kc, nc);
+            BPanels panels =
+                small ? b_in_place<Arch>(ws.edge, b, ldb, kc, nc) : pack_b<Arch>(ws.bp, b, ldb, trans_b, kc, nc);
             multiply_block<Arch>(trans_a, a, lda, panels, C + jc, ldc, M, nc, kc, alpha, pc == 0 ? beta : 1.0f,
                                  small ? nullptr : ws.ap);
         }
@@ -364,7 +413,7 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
 
     // A batch that broadcasts one B (stride_b == 0) that fits a single block packs it once for
     // all its products, unless each product is small enough to read B in place anyway.
-    if (stride_b == 0 && K <= Blocking<Arch>::KC && N <= Blocking<Arch>::NC && !in_place<Arch>(trans_b, M, K)) {
+    if (stride_b == 0 && K <= Blocking<Arch>::KC && N <= block_columns<Arch>() && !in_place<Arch>(trans_b, M, K)) {
         BPanels panels = pack_b<Arch>(ws.bp, B, ldb, trans_b, K, N);
         for (int64_t i = 0; i < batch; ++i)
             multiply_block<Arch>(trans_a, A + i * stride_a, lda, panels, C + i * stride_c, ldc, M, N, K, alpha, beta,

@@ -49,8 +49,8 @@ std::vector<float> random_floats(int64_t n, uint32_t seed) {
 // The leading dimensions exceed the minimum by `pad`; the padding must be left untouched.
 void check_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, float beta, int64_t pad = 0,
                 uint32_t seed = 1) {
-    INFO("level ", simd_level_name(simd_level()), ", ", (ta ? "T" : "N"), (tb ? "T" : "N"), " M=", M, " N=", N,
-         " K=", K, " alpha=", alpha, " beta=", beta, " pad=", pad);
+    INFO("level ", std::string(simd_level_name(simd_level())), ", ", (ta ? "T" : "N"), (tb ? "T" : "N"),
+         " M=", M, " N=", N, " K=", K, " alpha=", alpha, " beta=", beta, " pad=", pad);
     int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
     std::vector<float> a = random_floats((ta ? K : M) * lda, seed);
     std::vector<float> b = random_floats((tb ? N : K) * ldb, seed + 1);
@@ -103,7 +103,7 @@ TEST_CASE("gemm: hand-computed 2x2 in all four transpose combinations") {
         ScopedSimdLevel scoped(level);
         for (int t = 0; t < 4; ++t) {
             bool ta = t / 2, tb = t % 2;
-            INFO("level ", simd_level_name(level), " trans_a ", ta, " trans_b ", tb);
+            INFO("level ", std::string(simd_level_name(level)), " trans_a ", ta, " trans_b ", tb);
             float c[] = {1, 1, 1, 1};
             gemm(ta, tb, 2, 2, 2, 2.0f, a, 2, b, 2, 0.5f, c, 2);
             for (int e = 0; e < 4; ++e) CHECK(c[e] == 2.0f * products[t][e] + 0.5f);
@@ -123,8 +123,9 @@ TEST_CASE("gemm: matches the reference on awkward sizes, all transposes, every S
 }
 
 TEST_CASE("gemm: matches the reference on long and block-crossing shapes") {
-    // 1000 in each dimension; 33x17x65 and 100x1x100 as odd combinations; K > 2·KC and N > 2·NC
-    // cross the depth-slice and B-block boundaries of every level's blocking.
+    // 1000 in each dimension; 33x17x65 and 100x1x100 as odd combinations; K = 530 and 600 cross
+    // depth slices (KC = 256), N = 1100 crosses B blocks (NC = 512 or 1024 with this L2), M = 1000
+    // crosses A blocks (16 panels) when A is transposed.
     const int64_t shapes[][3] = {{1000, 7, 9},  {9, 1000, 7},   {7, 9, 1000},  {1, 1000, 1},   {1000, 1, 1},
                                  {1, 1, 1000},  {33, 17, 65},   {100, 1, 100}, {1, 100, 100},  {17, 33, 1000},
                                  {33, 1000, 17}, {37, 1100, 530}, {130, 70, 600}};
@@ -136,7 +137,8 @@ TEST_CASE("gemm: matches the reference on long and block-crossing shapes") {
 }
 
 TEST_CASE("gemm: alpha, beta and leading dimensions larger than the minimum") {
-    const float alpha_beta[][2] = {{1.0f, 1.0f}, {-0.5f, 2.0f}, {0.3f, 0.0f}, {2.0f, -1.0f}, {0.0f, 0.5f}, {0.0f, 0.0f}};
+    const float alpha_beta[][2] = {{1.0f, 1.0f},  {-0.5f, 2.0f}, {0.3f, 0.0f},
+                                   {2.0f, -1.0f}, {0.0f, 0.5f},  {0.0f, 0.0f}};
     for (SimdLevel level : supported_levels()) {
         ScopedSimdLevel scoped(level);
         for (int t = 0; t < 4; ++t)
@@ -150,7 +152,7 @@ TEST_CASE("gemm: alpha, beta and leading dimensions larger than the minimum") {
 TEST_CASE("gemm: K = 0 scales C by beta, and M = 0 or N = 0 does nothing") {
     for (SimdLevel level : supported_levels()) {
         ScopedSimdLevel scoped(level);
-        INFO("level ", simd_level_name(level));
+        INFO("level ", std::string(simd_level_name(level)));
         float c[] = {1, 2, 3, 4};
         gemm(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 3.0f, c, 2);
         CHECK(c[0] == 3.0f);
@@ -171,15 +173,18 @@ TEST_CASE("gemm_batched: matches a loop of reference gemms, with broadcast (stri
         int64_t M, N, K, batch;
         bool broadcast_a, broadcast_b;
     };
+    // 64x64x32 and 64x32x64: the attention shapes; 100x70x50 with a broadcast B: B packed once for
+    // the whole batch; K = 300 or 600: broadcast B larger than one depth slice
     const Case cases[] = {{64, 64, 32, 5, false, true},   {64, 32, 64, 4, false, false}, {17, 33, 9, 3, true, false},
-                          {9, 600, 300, 2, false, true}, {7, 9, 600, 3, false, true},   {1, 1, 1, 4, true, true}};
+                          {100, 70, 50, 3, false, true},  {9, 600, 300, 2, false, true}, {7, 9, 600, 3, false, true},
+                          {1, 1, 1, 4, true, true}};
     for (SimdLevel level : supported_levels()) {
         ScopedSimdLevel scoped(level);
         for (const Case& cs : cases)
             for (int t = 0; t < 4; ++t) {
                 bool ta = t / 2, tb = t % 2;
-                INFO("level ", simd_level_name(level), " ", (ta ? "T" : "N"), (tb ? "T" : "N"), " M=", cs.M,
-                     " N=", cs.N, " K=", cs.K, " batch=", cs.batch);
+                INFO("level ", std::string(simd_level_name(level)), " ", (ta ? "T" : "N"), (tb ? "T" : "N"),
+                     " M=", cs.M, " N=", cs.N, " K=", cs.K, " batch=", cs.batch);
                 int64_t lda = ta ? cs.M : cs.K, ldb = tb ? cs.K : cs.N, ldc = cs.N;
                 int64_t stride_a = cs.broadcast_a ? 0 : cs.M * cs.K, stride_b = cs.broadcast_b ? 0 : cs.K * cs.N;
                 int64_t stride_c = cs.M * cs.N;
@@ -197,6 +202,24 @@ TEST_CASE("gemm_batched: matches a loop of reference gemms, with broadcast (stri
                 for (size_t e = 0; e < c.size(); ++e) bad += !(std::fabs(double(c[e]) - expected[e]) <= tol);
                 CHECK(bad == 0);
             }
+    }
+}
+
+TEST_CASE("gemm: each SIMD level runs its own kernel") {
+    // With K <= KC, alpha 1 and beta 0, every kernel sums the K products of an element in order,
+    // like the reference. Without FMA (sse2) each product is rounded before the add, as in the
+    // reference: the results are identical. With FMA (avx2, avx512) the product is not rounded,
+    // so some of the 4096 elements differ. A dispatch that ignored the level would fail one side.
+    const int64_t n = 64;
+    std::vector<float> a = random_floats(n * n, 11), b = random_floats(n * n, 12), expected(n * n);
+    gemm_reference(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, expected.data(), n);
+    for (SimdLevel level : supported_levels()) {
+        ScopedSimdLevel scoped(level);
+        INFO("level ", std::string(simd_level_name(level)));
+        std::vector<float> c(n * n);
+        gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+        bool identical = c == expected;
+        CHECK(identical == (level <= SimdLevel::sse2));
     }
 }
 
