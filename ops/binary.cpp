@@ -78,9 +78,8 @@ Tensor binary_forward(std::string_view name, Op op, const Tensor& a, const Tenso
     }
     // a SIMD layout: the kernel of the active level, or the reference at the scalar level
     const RowLayout& l = *layout;
-    simd_dispatch(BinaryKernel<Op>{}, [&](auto&&...) { reference(); }, out.data(),
-                  RowOperand{a.data(), l.a_row_stride, l.a_col_stride}, RowOperand{b.data(), l.b_row_stride, l.b_col_stride},
-                  l.rows, l.cols);
+    const RowOperand ra{a.data(), l.a_row_stride, l.a_col_stride}, rb{b.data(), l.b_row_stride, l.b_col_stride};
+    simd_dispatch(BinaryKernel<Op>{}, [&](auto&&...) { reference(); }, out.data(), ra, rb, l.rows, l.cols);
     return out;
 }
 

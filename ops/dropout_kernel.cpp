@@ -40,7 +40,7 @@ using Lanes = xsimd::batch<uint64_t, Arch>;
 constexpr uint32_t kMul0 = 0xD2511F53, kMul1 = 0xCD9E8D57;   // Philox multipliers
 constexpr uint32_t kWeyl0 = 0x9E3779B9, kWeyl1 = 0xBB67AE85;  // key increments per round
 constexpr int kRounds = 10;
-constexpr int64_t kStreamingBytes = int64_t{16} << 20;  // 16 MiB: past L2, most of a shared L3
+constexpr int64_t kStreamingBytes = int64_t{16} << 20;  // 16 MiB: far past L2, half of a 32 MiB L3
 
 // Sets of blocks in flight per step: enough to hide the multiply's latency, few enough that the
 // 4 kSets state registers fit the register file (32 with AVX-512, 16 otherwise).

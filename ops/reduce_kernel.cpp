@@ -54,9 +54,12 @@ void SumColumnsKernel::operator()(Arch, float* out, const float* x, int64_t rows
     for (int64_t r = 0; r < rows; ++r) {
         const float* row = x + r * cols;
         int64_t c = 0;
-        for (; c + W <= cols; c += W) (B::load_unaligned(out + c) + B::load_unaligned(row + c)).store_unaligned(out + c);
-        if (c < cols) store_partial(out + c, load_partial<Arch>(out + c, cols - c) + load_partial<Arch>(row + c, cols - c),
-                                    cols - c);
+        for (; c + W <= cols; c += W)
+            (B::load_unaligned(out + c) + B::load_unaligned(row + c)).store_unaligned(out + c);
+        if (c < cols) {
+            const int64_t n = cols - c;
+            store_partial(out + c, load_partial<Arch>(out + c, n) + load_partial<Arch>(row + c, n), n);
+        }
     }
 }
 

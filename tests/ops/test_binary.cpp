@@ -94,7 +94,8 @@ TEST_CASE("binary: SIMD kernel matches the reference bit for bit at every level"
     using Fn = Tensor (*)(const Tensor&, const Tensor&);
     const std::pair<const char*, Fn> ops[] = {{"add", add}, {"sub", sub}, {"mul", mul}, {"div", div}};
     for (auto [sa, sb] : cases) {
-        const Tensor a = operand(sa, static_cast<uint32_t>(sa.numel())), b = operand(sb, static_cast<uint32_t>(sb.numel() + 7));
+        const Tensor a = operand(sa, static_cast<uint32_t>(sa.numel()));
+        const Tensor b = operand(sb, static_cast<uint32_t>(sb.numel() + 7));
         for (auto [name, op] : ops) {
             std::vector<float> expected;
             {

@@ -232,3 +232,27 @@ TEST_CASE("dropout SIMD kernel matches the reference bit for bit on outputs big 
         }
     }
 }
+
+TEST_CASE("dropout SIMD kernel decides u == p exactly as the reference") {
+    // The SIMD kernel compares the integer top 24 bits of each word with ceil(p 2^24) instead of
+    // the float u with p. Random data almost never lands on the boundary (2^-24 per element), so
+    // pick p = u_0, the first element's own random number, and its two float neighbours: u_0 >= p
+    // keeps element 0 for p = u_0 and below, and drops it just above.
+    const uint64_t seed = 2024, first = 11;
+    const int64_t n = 1000;  // long enough for whole SIMD steps; element 0 is in the first
+    const float u0 = uniform01(philox4x32(seed, first)[0]);
+    REQUIRE(u0 > 0.0f);
+    const std::vector<float> x = testing::uniform_floats(n, 3, 1.0f, 2.0f);  // never 0
+    for (float p : {u0, std::nextafter(u0, 0.0f), std::nextafter(u0, 1.0f)}) {
+        std::vector<float> expected(n);
+        dropout_forward_reference(expected.data(), x.data(), n, p, seed, first);
+        CHECK((expected[0] != 0.0f) == (p <= u0));  // the reference itself: kept exactly when u0 >= p
+        for (SimdLevel level : testing::simd_levels()) {
+            testing::ScopedSimdLevel scoped(level);
+            INFO("level ", std::string(simd_level_name(level)), ", p ", p, ", u0 ", u0);
+            std::vector<float> out(n);
+            dropout_forward(out.data(), x.data(), n, p, seed, first);
+            testing::check_identical(out, expected);
+        }
+    }
+}

@@ -269,8 +269,8 @@ TEST_CASE("sum and mean: SIMD kernels match the reference at every level") {
                                                 u * std::fabs(expected.data()[i]);
                 for (SimdLevel level : testing::simd_levels()) {
                     testing::ScopedSimdLevel scoped(level);
-                    INFO((is_mean ? "mean " : "sum "), c.shape, " axes ", c.axes.size(), " keepdim ", keepdim, ", level ",
-                         std::string(simd_level_name(level)));
+                    INFO((is_mean ? "mean " : "sum "), c.shape, " axes ", c.axes.size(), " keepdim ", keepdim,
+                         ", level ", std::string(simd_level_name(level)));
                     Tensor got = reduce();
                     CHECK(got.shape() == expected.shape());
                     if (c.same_order)
