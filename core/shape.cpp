@@ -3,6 +3,8 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
+
 namespace ag {
 
 Shape::Shape(std::initializer_list<int64_t> sizes) : Shape(std::span<const int64_t>(sizes.begin(), sizes.size())) {}
@@ -49,14 +51,20 @@ std::array<int64_t, kMaxDims> broadcast_strides(const Shape& shape, const Shape&
     return strides;
 }
 
+bool broadcastable(const Shape& a, const Shape& b) {
+    for (int d = 1; d <= std::min(a.ndim(), b.ndim()); ++d)
+        if (a[-d] != b[-d] && a[-d] != 1 && b[-d] != 1) return false;
+    return true;
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b, std::string_view op) {
+    check(broadcastable(a, b), op, "shapes cannot be broadcast: {} and {}", a, b);
     int ndim = std::max(a.ndim(), b.ndim());
     Shape out;
     for (int d = 0; d < ndim; ++d) {
         // walk both shapes aligned at their last dimension; a missing dimension counts as 1
         int da = d - (ndim - a.ndim()), db = d - (ndim - b.ndim());
         int64_t sa = da >= 0 ? a[da] : 1, sb = db >= 0 ? b[db] : 1;
-        check(sa == sb || sa == 1 || sb == 1, op, "shapes cannot be broadcast: {} and {}", a, b);
         out.push_back(sa == 1 ? sb : sa);
     }
     return out;

@@ -58,6 +58,9 @@ std::array<int64_t, kMaxDims> contiguous_strides(const Shape& shape);
 /// `shape` must broadcast to `target` (check with broadcast_shapes first).
 std::array<int64_t, kMaxDims> broadcast_strides(const Shape& shape, const Shape& target);
 
+/// Whether two shapes broadcast together (aligned at the last dimension, sizes equal or 1).
+bool broadcastable(const Shape& a, const Shape& b);
+
 /// The NumPy broadcast of two shapes; throws "[op] shapes cannot be broadcast: (2, 3) and (4,)".
 Shape broadcast_shapes(const Shape& a, const Shape& b, std::string_view op);
 

@@ -38,13 +38,6 @@ Shape with_matrix(Shape batch, int64_t rows, int64_t cols) {
     return batch;
 }
 
-// True when the two shapes broadcast together (the rule of broadcast_shapes, without throwing).
-bool broadcastable(const Shape& a, const Shape& b) {
-    for (int d = 1; d <= std::min(a.ndim(), b.ndim()); ++d)
-        if (a[-d] != b[-d] && a[-d] != 1 && b[-d] != 1) return false;
-    return true;
-}
-
 // C[i] = op(A[ia]) · op(B[ib]) for every index i of `batch`, where ia and ib are the indices of
 // the matching matrices in A's and B's own batches (a_batch and b_batch broadcast to `batch`).
 // Sizes are gemm's: op(A) is M×K, op(B) is K×N, and C holds one M×N matrix per batch index.

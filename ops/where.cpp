@@ -21,13 +21,6 @@ namespace ag {
 
 namespace {
 
-// True when the two shapes broadcast together (the rule of broadcast_shapes, without throwing).
-bool broadcastable(const Shape& a, const Shape& b) {
-    for (int d = 1; d <= std::min(a.ndim(), b.ndim()); ++d)
-        if (a[-d] != b[-d] && a[-d] != 1 && b[-d] != 1) return false;
-    return true;
-}
-
 // out[i] = cond[ic] != 0 ? a[ia] : b[ib] over every index of `shape`; ic, ia, ib follow broadcast
 // strides (0 along a dimension an input is broadcast along).
 void where_reference(float* out, const float* cond, const float* a, const float* b, const Shape& shape,

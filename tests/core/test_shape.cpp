@@ -33,6 +33,10 @@ TEST_CASE("shape: broadcasting follows NumPy") {
     CHECK(broadcast_shapes(Shape{1}, Shape{5, 1, 7}, "t") == Shape{5, 1, 7});
     CHECK(broadcast_shapes(Shape{}, Shape{2, 2}, "t") == Shape{2, 2});
     CHECK(broadcast_shapes(Shape{4, 1}, Shape{1, 3}, "t") == Shape{4, 3});
+    CHECK(broadcastable(Shape{2, 3, 4}, Shape{3, 1}));
+    CHECK(broadcastable(Shape{}, Shape{5}));
+    CHECK_FALSE(broadcastable(Shape{2, 3}, Shape{4}));
+    CHECK_FALSE(broadcastable(Shape{2, 1}, Shape{3, 3, 3}));  // 2 against 3
     CHECK(error_of([] { broadcast_shapes(Shape{2, 3}, Shape{4}, "add"); }) ==
           "[add] shapes cannot be broadcast: (2, 3) and (4,)");
 }
