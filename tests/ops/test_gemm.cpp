@@ -7,43 +7,20 @@
 // reference by at most 2·(K+2)·u·(|alpha|·Σ_k |a_ik·b_kj| + |beta·c_ij|) (+2: the alpha and beta
 // roundings). A lost, doubled or misplaced product moves an element by about |a·b|, far more.
 #include "core/simd.hpp"
+#include "simd_testing.hpp"
 #include "testing.hpp"
 
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <random>
 #include <string>
 #include <vector>
 
 using namespace ag;
 using ag::testing::error_of;
+using ag::testing::ScopedSimdLevel;
 
 namespace {
-
-// The levels this machine can run, best first, down to scalar.
-std::vector<SimdLevel> supported_levels() {
-    std::vector<SimdLevel> levels;
-    for (int l = static_cast<int>(simd_level_supported()); l >= 0; --l) levels.push_back(static_cast<SimdLevel>(l));
-    return levels;
-}
-
-// Sets a SIMD level for one scope and restores the previous one after.
-struct ScopedSimdLevel {
-    explicit ScopedSimdLevel(SimdLevel level) : previous_(set_simd_level(level)) {}
-    ~ScopedSimdLevel() { set_simd_level(previous_); }
-    ScopedSimdLevel(const ScopedSimdLevel&) = delete;
-    ScopedSimdLevel& operator=(const ScopedSimdLevel&) = delete;
-    SimdLevel previous_;
-};
-
-std::vector<float> random_floats(int64_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float& x : v) x = dist(rng);
-    return v;
-}
 
 // One product: gemm at the active level against gemm_reference (tolerance in the file header).
 // The leading dimensions exceed the minimum by `pad`; the padding must be left untouched.
@@ -52,9 +29,9 @@ void check_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, 
     INFO("level ", std::string(simd_level_name(simd_level())), ", ", (ta ? "T" : "N"), (tb ? "T" : "N"),
          " M=", M, " N=", N, " K=", K, " alpha=", alpha, " beta=", beta, " pad=", pad);
     int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
-    std::vector<float> a = random_floats((ta ? K : M) * lda, seed);
-    std::vector<float> b = random_floats((tb ? N : K) * ldb, seed + 1);
-    std::vector<float> c0 = random_floats(M * ldc, seed + 2);
+    std::vector<float> a = ag::testing::uniform_floats((ta ? K : M) * lda, seed);
+    std::vector<float> b = ag::testing::uniform_floats((tb ? N : K) * ldb, seed + 1);
+    std::vector<float> c0 = ag::testing::uniform_floats(M * ldc, seed + 2);
     // beta == 0 must not read C: fill it with NaN, which would poison any result that read it
     if (beta == 0.0f) c0.assign(c0.size(), std::numeric_limits<float>::quiet_NaN());
 
@@ -99,7 +76,7 @@ TEST_CASE("gemm: hand-computed 2x2 in all four transpose combinations") {
     // then C = 2·(that) + 0.5·[1 1; 1 1]
     const float a[] = {1, 2, 3, 4}, b[] = {5, 6, 7, 8};
     const float products[4][4] = {{19, 22, 43, 50}, {17, 23, 39, 53}, {26, 30, 38, 44}, {23, 31, 34, 46}};
-    for (SimdLevel level : supported_levels()) {
+    for (SimdLevel level : ag::testing::simd_levels()) {
         ScopedSimdLevel scoped(level);
         for (int t = 0; t < 4; ++t) {
             bool ta = t / 2, tb = t % 2;
@@ -113,7 +90,7 @@ TEST_CASE("gemm: hand-computed 2x2 in all four transpose combinations") {
 
 TEST_CASE("gemm: matches the reference on awkward sizes, all transposes, every SIMD level") {
     const int64_t sizes[] = {1, 7, 8, 9, 15, 16, 17, 33};
-    for (SimdLevel level : supported_levels()) {
+    for (SimdLevel level : ag::testing::simd_levels()) {
         ScopedSimdLevel scoped(level);
         for (int t = 0; t < 4; ++t)
             for (int64_t M : sizes)
@@ -129,7 +106,7 @@ TEST_CASE("gemm: matches the reference on long and block-crossing shapes") {
     const int64_t shapes[][3] = {{1000, 7, 9},  {9, 1000, 7},   {7, 9, 1000},  {1, 1000, 1},   {1000, 1, 1},
                                  {1, 1, 1000},  {33, 17, 65},   {100, 1, 100}, {1, 100, 100},  {17, 33, 1000},
                                  {33, 1000, 17}, {37, 1100, 530}, {130, 70, 600}};
-    for (SimdLevel level : supported_levels()) {
+    for (SimdLevel level : ag::testing::simd_levels()) {
         ScopedSimdLevel scoped(level);
         for (int t = 0; t < 4; ++t)
             for (const auto& s : shapes) check_gemm(t / 2, t % 2, s[0], s[1], s[2], 1.0f, 0.0f);
@@ -139,7 +116,7 @@ TEST_CASE("gemm: matches the reference on long and block-crossing shapes") {
 TEST_CASE("gemm: alpha, beta and leading dimensions larger than the minimum") {
     const float alpha_beta[][2] = {{1.0f, 1.0f},  {-0.5f, 2.0f}, {0.3f, 0.0f},
                                    {2.0f, -1.0f}, {0.0f, 0.5f},  {0.0f, 0.0f}};
-    for (SimdLevel level : supported_levels()) {
+    for (SimdLevel level : ag::testing::simd_levels()) {
         ScopedSimdLevel scoped(level);
         for (int t = 0; t < 4; ++t)
             for (const auto& ab : alpha_beta) {
@@ -150,7 +127,7 @@ TEST_CASE("gemm: alpha, beta and leading dimensions larger than the minimum") {
 }
 
 TEST_CASE("gemm: K = 0 scales C by beta, and M = 0 or N = 0 does nothing") {
-    for (SimdLevel level : supported_levels()) {
+    for (SimdLevel level : ag::testing::simd_levels()) {
         ScopedSimdLevel scoped(level);
         INFO("level ", std::string(simd_level_name(level)));
         float c[] = {1, 2, 3, 4};
@@ -178,7 +155,7 @@ TEST_CASE("gemm_batched: matches a loop of reference gemms, with broadcast (stri
     const Case cases[] = {{64, 64, 32, 5, false, true},   {64, 32, 64, 4, false, false}, {17, 33, 9, 3, true, false},
                           {100, 70, 50, 3, false, true},  {9, 600, 300, 2, false, true}, {7, 9, 600, 3, false, true},
                           {1, 1, 1, 4, true, true}};
-    for (SimdLevel level : supported_levels()) {
+    for (SimdLevel level : ag::testing::simd_levels()) {
         ScopedSimdLevel scoped(level);
         for (const Case& cs : cases)
             for (int t = 0; t < 4; ++t) {
@@ -188,9 +165,9 @@ TEST_CASE("gemm_batched: matches a loop of reference gemms, with broadcast (stri
                 int64_t lda = ta ? cs.M : cs.K, ldb = tb ? cs.K : cs.N, ldc = cs.N;
                 int64_t stride_a = cs.broadcast_a ? 0 : cs.M * cs.K, stride_b = cs.broadcast_b ? 0 : cs.K * cs.N;
                 int64_t stride_c = cs.M * cs.N;
-                std::vector<float> a = random_floats(cs.broadcast_a ? cs.M * cs.K : stride_a * cs.batch, 7);
-                std::vector<float> b = random_floats(cs.broadcast_b ? cs.K * cs.N : stride_b * cs.batch, 8);
-                std::vector<float> c = random_floats(stride_c * cs.batch, 9), expected = c;
+                std::vector<float> a = ag::testing::uniform_floats(cs.broadcast_a ? cs.M * cs.K : stride_a * cs.batch, 7);
+                std::vector<float> b = ag::testing::uniform_floats(cs.broadcast_b ? cs.K * cs.N : stride_b * cs.batch, 8);
+                std::vector<float> c = ag::testing::uniform_floats(stride_c * cs.batch, 9), expected = c;
                 gemm_batched(ta, tb, cs.M, cs.N, cs.K, 0.5f, a.data(), lda, stride_a, b.data(), ldb, stride_b, 2.0f,
                              c.data(), ldc, stride_c, cs.batch);
                 for (int64_t i = 0; i < cs.batch; ++i)
@@ -211,9 +188,9 @@ TEST_CASE("gemm: each SIMD level runs its own kernel") {
     // reference: the results are identical. With FMA (avx2, avx512) the product is not rounded,
     // so some of the 4096 elements differ. A dispatch that ignored the level would fail one side.
     const int64_t n = 64;
-    std::vector<float> a = random_floats(n * n, 11), b = random_floats(n * n, 12), expected(n * n);
+    std::vector<float> a = ag::testing::uniform_floats(n * n, 11), b = ag::testing::uniform_floats(n * n, 12), expected(n * n);
     gemm_reference(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, expected.data(), n);
-    for (SimdLevel level : supported_levels()) {
+    for (SimdLevel level : ag::testing::simd_levels()) {
         ScopedSimdLevel scoped(level);
         INFO("level ", std::string(simd_level_name(level)));
         std::vector<float> c(n * n);
@@ -224,7 +201,7 @@ TEST_CASE("gemm: each SIMD level runs its own kernel") {
 }
 
 TEST_CASE("simd_level: names, parsing, and switching level at run time") {
-    for (SimdLevel level : supported_levels()) CHECK(parse_simd_level(simd_level_name(level)) == level);
+    for (SimdLevel level : ag::testing::simd_levels()) CHECK(parse_simd_level(simd_level_name(level)) == level);
     CHECK(std::string(simd_level_name(SimdLevel::avx512)) == "avx512");
     std::string message = error_of([] { parse_simd_level("avx1024"); });
     CHECK(message.find("[simd]") == 0);
