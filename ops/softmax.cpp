@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 namespace ag {
 
@@ -135,32 +136,31 @@ void log_softmax_backward(float* dx, const float* out, const float* dout, int64_
 
 // --- the ops ----------------------------------------------------------------------------------
 
-Tensor softmax(const Tensor& x) {
-    check(x.defined(), "softmax", "the input is an undefined tensor");
-    check(x.ndim() >= 1, "softmax", "needs at least one dimension to normalise over, got shape {}", x.shape());
+namespace {
+
+// The shared shape of both ops: a row kernel forward over the last axis, and a row kernel
+// backward that reads the forward's output.
+using RowForward = void (*)(float* out, const float* x, int64_t rows, int64_t cols);
+using RowBackward = void (*)(float* dx, const float* out, const float* dout, int64_t rows, int64_t cols);
+
+Tensor row_op(std::string_view name, RowForward forward, RowBackward backward, const Tensor& x) {
+    check(x.defined(), name, "the input is an undefined tensor");
+    check(x.ndim() >= 1, name, "needs at least one dimension to normalise over, got shape {}", x.shape());
     const int64_t rows = leading_rows(x.shape()), cols = x.shape()[-1];
     Tensor out = empty(x.shape());
-    softmax_forward(out.data(), x.data(), rows, cols);
-    record(out, "softmax", {x}, [rows, cols](const Tensor& out, const Tensor& dout) -> Grads {
+    forward(out.data(), x.data(), rows, cols);
+    record(out, name, {x}, [backward, rows, cols](const Tensor& out, const Tensor& dout) -> Grads {
         Tensor dx = empty(out.shape());
-        softmax_backward(dx.data(), out.data(), dout.data(), rows, cols);
+        backward(dx.data(), out.data(), dout.data(), rows, cols);
         return {dx};
     });
     return out;
 }
 
-Tensor log_softmax(const Tensor& x) {
-    check(x.defined(), "log_softmax", "the input is an undefined tensor");
-    check(x.ndim() >= 1, "log_softmax", "needs at least one dimension to normalise over, got shape {}", x.shape());
-    const int64_t rows = leading_rows(x.shape()), cols = x.shape()[-1];
-    Tensor out = empty(x.shape());
-    log_softmax_forward(out.data(), x.data(), rows, cols);
-    record(out, "log_softmax", {x}, [rows, cols](const Tensor& out, const Tensor& dout) -> Grads {
-        Tensor dx = empty(out.shape());
-        log_softmax_backward(dx.data(), out.data(), dout.data(), rows, cols);
-        return {dx};
-    });
-    return out;
-}
+}  // namespace
+
+Tensor softmax(const Tensor& x) { return row_op("softmax", softmax_forward, softmax_backward, x); }
+
+Tensor log_softmax(const Tensor& x) { return row_op("log_softmax", log_softmax_forward, log_softmax_backward, x); }
 
 }  // namespace ag
