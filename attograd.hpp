@@ -19,6 +19,7 @@
 #include "ops/embedding.hpp"
 #include "ops/gemm.hpp"
 #include "ops/layer_norm.hpp"
+#include "ops/linear.hpp"
 #include "ops/matmul.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape_ops.hpp"

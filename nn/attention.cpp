@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "ops/binary.hpp"
 #include "ops/dropout.hpp"
+#include "ops/linear.hpp"
 #include "ops/matmul.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape_ops.hpp"
@@ -27,8 +28,7 @@ constexpr std::string_view kOp = "MultiheadAttention";
 
 // x W[first : first + D]ᵀ + b[first : first + D]: one of the three input projections.
 Tensor project(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t first, int64_t D) {
-    Tensor y = matmul(x, transpose(narrow(weight, 0, first, D), 0, 1));
-    return bias.defined() ? y + narrow(bias, 0, first, D) : y;
+    return linear(x, narrow(weight, 0, first, D), bias.defined() ? narrow(bias, 0, first, D) : Tensor());
 }
 
 // [B, L, D] -> [B, L, H, Dh] -> [B, H, L, Dh]: each head's slice of D becomes its own matrix.
@@ -104,8 +104,7 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& query, const Tensor& k
     // project: one product for self-attention, split in three; else one per input
     Tensor q, k, v;
     if (query.impl() == key.impl() && key.impl() == value.impl()) {
-        Tensor qkv = matmul(query, transpose(in_proj_weight_, 0, 1));  // [B, T, 3D]
-        if (in_proj_bias_.defined()) qkv = qkv + in_proj_bias_;
+        Tensor qkv = linear(query, in_proj_weight_, in_proj_bias_);  // [B, T, 3D]
         q = narrow(qkv, 2, 0, D), k = narrow(qkv, 2, D, D), v = narrow(qkv, 2, 2 * D, D);
     } else {
         q = project(query, in_proj_weight_, in_proj_bias_, 0, D);

@@ -1,12 +1,10 @@
-// linear.cpp: y = x Wᵀ + b, composed from matmul, transpose and add (formulas in linear.hpp).
+// linear.cpp: y = x Wᵀ + b through ops/linear (formulas in linear.hpp).
 //
-// The gradients come from those ops; this file only initialises, validates and composes.
+// The gradients come from the op; this file only initialises and validates.
 #include "nn/linear.hpp"
 
 #include "core/error.hpp"
-#include "ops/binary.hpp"
-#include "ops/matmul.hpp"
-#include "ops/shape_ops.hpp"
+#include "ops/linear.hpp"
 
 #include <cmath>
 
@@ -29,9 +27,7 @@ Tensor Linear::forward(const Tensor& x) {
     check(x.defined(), "Linear", "input is an undefined tensor");
     check(x.ndim() >= 1 && x.size(-1) == in_features(), "Linear",
           "expected input of shape (..., {}) (in_features), got {}", in_features(), x.shape());
-    // NOTE: transpose copies W each call; a matmul with a transposed operand comes with performance work
-    Tensor y = matmul(x, transpose(weight_, 0, 1));
-    return bias_.defined() ? y + bias_ : y;
+    return linear(x, weight_, bias_);
 }
 
 void Linear::visit(Visitor& v) {

@@ -1,0 +1,64 @@
+// linear.cpp: y = x Wᵀ + b as one gemm with a transposed operand (formulas in linear.hpp).
+//
+// Composing matmul(x, transpose(W)) would copy W on every forward and copy dWᵀ back on every
+// backward; here each product is a single gemm whose flags say which operand is transposed:
+//   forward   y[N, O]  = x[N, I] · W[O, I]ᵀ        gemm(N, T)
+//   backward  dx[N, I] = dy[N, O] · W[O, I]        gemm(N, N)
+//             dW[O, I] = dy[N, O]ᵀ · x[N, I]       gemm(T, N)
+#include "ops/linear.hpp"
+
+#include "core/autograd.hpp"
+#include "core/error.hpp"
+#include "ops/gemm.hpp"
+
+namespace ag {
+
+namespace {
+
+// out[n, o] += bias[o] for every row n
+void add_bias_rows(float* out, const float* bias, int64_t rows, int64_t cols) {
+    for (int64_t n = 0; n < rows; ++n)
+        for (int64_t o = 0; o < cols; ++o) out[n * cols + o] += bias[o];
+}
+
+// dbias[o] = Σ_n dout[n, o]
+void sum_rows(float* dbias, const float* dout, int64_t rows, int64_t cols) {
+    for (int64_t o = 0; o < cols; ++o) dbias[o] = 0.0f;
+    for (int64_t n = 0; n < rows; ++n)
+        for (int64_t o = 0; o < cols; ++o) dbias[o] += dout[n * cols + o];
+}
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    check(x.defined() && weight.defined(), "linear", "the input or the weight is an undefined tensor");
+    check(weight.ndim() == 2, "linear", "weight must be 2-D (out_features, in_features), got shape {}", weight.shape());
+    check(x.ndim() >= 1 && x.size(-1) == weight.size(1), "linear",
+          "input's last dimension must equal in_features: {} with weight {}", x.shape(), weight.shape());
+    const int64_t I = weight.size(1), O = weight.size(0);
+    int64_t N = 1;  // rows: the product of x's leading dimensions (not numel / I, which fails at I = 0)
+    for (int d = 0; d + 1 < x.ndim(); ++d) N *= x.shape()[d];
+    check(!bias.defined() || bias.shape() == Shape{O}, "linear", "bias must have shape {}, got {}", Shape{O},
+          bias.defined() ? bias.shape() : Shape{});
+
+    Shape out_shape = x.shape();
+    out_shape[-1] = O;
+    Tensor y = empty(out_shape);
+    gemm(false, true, N, O, I, 1.0f, x.data(), I, weight.data(), I, 0.0f, y.data(), O);
+    if (bias.defined()) add_bias_rows(y.data(), bias.data(), N, O);
+
+    const bool has_bias = bias.defined();
+    record(y, "linear", {x, weight, bias}, [x, weight, has_bias, N, O, I](const Tensor&, const Tensor& dy) -> Grads {
+        Tensor dx = empty(x.shape()), dweight = empty(weight.shape()), dbias;
+        gemm(false, false, N, I, O, 1.0f, dy.data(), O, weight.data(), I, 0.0f, dx.data(), I);
+        gemm(true, false, O, I, N, 1.0f, dy.data(), O, x.data(), I, 0.0f, dweight.data(), I);
+        if (has_bias) {
+            dbias = empty({O});
+            sum_rows(dbias.data(), dy.data(), N, O);
+        }
+        return {dx, dweight, dbias};
+    });
+    return y;
+}
+
+}  // namespace ag

@@ -1,0 +1,58 @@
+// test_linear.cpp: linear(x, W, b) = x Wᵀ + b: values, gradients, errors.
+#include "testing.hpp"
+
+using namespace ag;
+using ag::testing::check_close;
+using ag::testing::error_of;
+using ag::testing::param;
+
+TEST_CASE("linear: values by hand") {
+    // W = [[1, 2], [3, 4], [5, 6]] (out 3, in 2); x = [[1, -1], [2, 0.5]]; b = [10, 20, 30]
+    Tensor W = tensor({{1, 2}, {3, 4}, {5, 6}});
+    Tensor x = tensor({{1, -1}, {2, 0.5f}});
+    Tensor b = tensor({10, 20, 30});
+    // row 0: (1-2, 3-4, 5-6) = (-1, -1, -1); row 1: (2+1, 6+2, 10+3) = (3, 8, 13)
+    check_close(linear(x, W, b), tensor({{9, 19, 29}, {13, 28, 43}}));
+    check_close(linear(x, W, Tensor()), tensor({{-1, -1, -1}, {3, 8, 13}}));
+}
+
+TEST_CASE("linear: gradients by hand") {
+    Tensor W = tensor({{1, 2}, {3, 4}});
+    Tensor x = tensor({{1, -1}});
+    Tensor b = tensor({0, 0});
+    W.requires_grad_();
+    x.requires_grad_();
+    b.requires_grad_();
+    // dy = [[1, 2]]: dx = dy W = [1+6, 2+8]; dW = dyᵀ x = [[1, -1], [2, -2]]; db = dy
+    linear(x, W, b).backward(tensor({{1, 2}}));
+    check_close(x.grad(), tensor({{7, 10}}));
+    check_close(W.grad(), tensor({{1, -1}, {2, -2}}));
+    check_close(b.grad(), tensor({1, 2}));
+}
+
+TEST_CASE("linear: equals matmul with the transposed weight plus the bias") {
+    Tensor x = param({2, 5, 7}, 1), W = param({9, 7}, 2), b = param({9}, 3);
+    check_close(linear(x, W, b), matmul(x, transpose(W, 0, 1)) + b, 1e-5f, 1e-5f);
+}
+
+TEST_CASE("linear: gradcheck on awkward sizes, with and without bias") {
+    auto with_bias = [](const std::vector<Tensor>& in) { return linear(in[0], in[1], in[2]); };
+    auto without_bias = [](const std::vector<Tensor>& in) { return linear(in[0], in[1], Tensor()); };
+    for (int64_t n : {1, 7, 9, 33}) {
+        CAPTURE(n);
+        CHECK_GRADCHECK(with_bias, {param({n, 7}, 4), param({9, 7}, 5), param({9}, 6)});
+        CHECK_GRADCHECK(with_bias, {param({2, 3, n}, 7), param({1, n}, 8), param({1}, 9)});
+        CHECK_GRADCHECK(without_bias, {param({n}, 10), param({7, n}, 11)});
+    }
+}
+
+TEST_CASE("linear: errors name the op and the shapes") {
+    Tensor x = zeros({2, 3});
+    CHECK(error_of([&] { linear(x, zeros({4, 5}), Tensor()); }) ==
+          "[linear] input's last dimension must equal in_features: (2, 3) with weight (4, 5)");
+    CHECK(error_of([&] { linear(x, zeros({3}), Tensor()); }) ==
+          "[linear] weight must be 2-D (out_features, in_features), got shape (3,)");
+    CHECK(error_of([&] { linear(x, zeros({4, 3}), zeros({3})); }) == "[linear] bias must have shape (4,), got (3,)");
+    CHECK(error_of([&] { linear(Tensor(), zeros({4, 3}), Tensor()); }) ==
+          "[linear] the input or the weight is an undefined tensor");
+}
