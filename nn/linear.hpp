@@ -1,7 +1,7 @@
 // linear.hpp: the fully connected layer, y = x Wᵀ + b (torch.nn.Linear).
 //
 //   x: [..., in]    weight W: [out, in]    bias b: [out]    y: [..., out]
-//   dx = dy W       dW = Σ_rows dyᵀ x      db = Σ_rows dy     (from matmul and add)
+//   dx = dy W       dW = Σ_rows dyᵀ x      db = Σ_rows dy     (from the linear op, ops/linear.hpp)
 //
 // Initialisation (PyTorch's): W ~ U(-1/√in, 1/√in) (kaiming_uniform_ with a = √5 gives exactly
 // this bound), b ~ U(-1/√in, 1/√in); drawn from the generator passed in, weight first.
