@@ -66,8 +66,23 @@ Tensor sum_to(const Tensor& grad, const Shape& shape, std::string_view op) {
         reducible = shape[-d] == from[-d] || shape[-d] == 1;
     check(reducible, op, "gradient of shape {} cannot be summed to the input's shape {}", from, shape);
 
-    // every element of grad adds into the element of `shape` it was broadcast from
+    // fast path: `shape` is grad's trailing dimensions (a bias [D] of [N, D], a position table
+    // [T, D] of [B, T, D]): the sum of grad's R consecutive blocks of C = shape.numel() floats
     Tensor out = zeros(shape);
+    int lead = 0;
+    while (lead < shape.ndim() && shape[lead] == 1) ++lead;
+    bool trailing = shape.ndim() - lead >= 1;
+    for (int d = 1; trailing && d <= shape.ndim() - lead; ++d) trailing = shape[-d] == from[-d];
+    if (trailing) {
+        const int64_t C = shape.numel(), R = grad.numel() / C;
+        const float* g = grad.data();
+        float* o = out.data();
+        for (int64_t r = 0; r < R; ++r)
+            for (int64_t c = 0; c < C; ++c) o[c] += g[r * C + c];
+        return out;
+    }
+
+    // every element of grad adds into the element of `shape` it was broadcast from
     auto target = broadcast_strides(shape, from);  // 0 along broadcast dimensions
     const float* g = grad.data();
     float* o = out.data();

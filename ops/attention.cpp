@@ -114,11 +114,14 @@ void backward_head(int64_t b, int64_t h, const Problem& pr, const Heads<const fl
         Pd = weights;
     }
     gemm(true, false, S, Dh, T, 1.0f, Pd, S, dO, dout.row_stride, 0.0f, dv.at(b, h, Dh), dv.row_stride);
-    // dP' = dO Vᵀ, then back through dropout (the same mask, the same scale)
+    // dP' = dO Vᵀ, then back through dropout: dP = dP' · m / (1 - p)
     gemm(false, true, T, S, Dh, 1.0f, dO, dout.row_stride, v.at(b, h, Dh), v.row_stride, 0.0f, dweights, S);
     if (pr.p > 0.0f) {
-        drop(weights, dweights, bh, pr);
-        std::copy_n(weights, T * S, dweights);
+        // NOTE: the mask is read off P' instead of drawn from Philox a second time: where P > 0,
+        // P' = P / (1 - p) > 0 if kept and 0 if dropped; where P = 0 (a masked key) the mask does
+        // not matter, because softmax backward multiplies by P = 0.
+        const float scale = pr.p >= 1.0f ? 0.0f : 1.0f / (1.0f - pr.p);
+        for (int64_t i = 0; i < T * S; ++i) dweights[i] = weights[i] != 0.0f ? dweights[i] * scale : 0.0f;
     }
     // dS = softmax backward (zero at masked keys, where P = 0), into the P' space
     float* dS = weights;

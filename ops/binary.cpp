@@ -40,6 +40,18 @@ void binary_reference(Op op, float* out, const float* a, const float* b, const S
     }
 }
 
+// Whether `s` is `out`'s last dimensions (after dropping s's leading 1s): then s repeats, whole,
+// every s.numel() elements of out.
+bool is_trailing_block(const Shape& s, const Shape& out) {
+    int lead = 0;
+    while (lead < s.ndim() && s[lead] == 1) ++lead;
+    const int k = s.ndim() - lead;  // the dimensions that are not leading 1s
+    if (k == 0 || k > out.ndim()) return false;
+    for (int d = 1; d <= k; ++d)
+        if (s[-d] != out[-d]) return false;
+    return true;
+}
+
 // The SIMD kernel's view of a call (binary_kernel.hpp): R rows of C columns and how each operand
 // is read, or nothing when the broadcast is not one of its layouts.
 struct RowLayout {
@@ -53,11 +65,10 @@ std::optional<RowLayout> row_layout(const Shape& a, const Shape& b, const Shape&
     if (a == out && b == out) return RowLayout{1, n, 0, 1, 0, 1};
     if (a == out && b.numel() == 1) return RowLayout{1, n, 0, 1, 0, 0};
     if (a.numel() == 1 && b == out) return RowLayout{1, n, 0, 0, 0, 1};
-    // a row of the last dimension's D floats shared by every row: (D,) or (1, ..., 1, D)
-    const int64_t D = out[-1];
-    auto is_row = [&](const Shape& s) { return s.ndim() >= 1 && s[-1] == D && s.numel() == D; };
-    if (a == out && is_row(b)) return RowLayout{n / D, D, D, 1, 0, 1};
-    if (is_row(a) && b == out) return RowLayout{n / D, D, 0, 1, D, 1};
+    // a block of the trailing dimensions shared by every row: a bias (D,) over [..., D], or a
+    // position table (T, D) over [B, T, D]; leading 1s allowed, as in (1, ..., 1, T, D)
+    if (a == out && is_trailing_block(b, out)) return RowLayout{n / b.numel(), b.numel(), b.numel(), 1, 0, 1};
+    if (is_trailing_block(a, out) && b == out) return RowLayout{n / a.numel(), a.numel(), 0, 1, a.numel(), 1};
     return std::nullopt;
 }
 

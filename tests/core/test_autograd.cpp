@@ -61,6 +61,9 @@ TEST_CASE("autograd: sum_to reduces leading and size-1 dimensions") {
     // NOTE: tensor({{14}, {22}, {30}}) would be ambiguous (1-D list of braced floats, or 2-D): spell the shape
     check_close(sum_to(g3, Shape{3, 1}, "t"), tensor({0 + 1 + 6 + 7, 2 + 3 + 8 + 9, 4 + 5 + 10 + 11}, Shape{3, 1}));
     check_close(sum_to(g3, Shape{2}, "t"), tensor({30.0f, 36.0f}));
+    // trailing dimensions (the block-sum fast path), with and without a leading 1
+    check_close(sum_to(g3, Shape{3, 2}, "t"), tensor({0 + 6, 1 + 7, 2 + 8, 3 + 9, 4 + 10, 5 + 11}, Shape{3, 2}));
+    check_close(sum_to(g3, Shape{1, 1, 2}, "t"), tensor({30.0f, 36.0f}, Shape{1, 1, 2}));
     CHECK(sum_to(g3, Shape{}, "t").item() == 66.0f);
     CHECK(error_of([&] { sum_to(g3, Shape{4, 2}, "mul"); }) ==
           "[mul] gradient of shape (2, 3, 2) cannot be summed to the input's shape (4, 2)");

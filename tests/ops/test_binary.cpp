@@ -51,6 +51,7 @@ TEST_CASE("binary: gradcheck on awkward sizes and broadcasts") {
         for (const F& f : {add_f, sub_f, mul_f}) {
             CHECK_GRADCHECK(f, {param({n}, 1), param({n}, 2)});
             CHECK_GRADCHECK(f, {param({3, n}, 3), param({n}, 4)});        // row broadcast (bias)
+            CHECK_GRADCHECK(f, {param({2, 3, n}, 7), param({3, n}, 8)});  // trailing block broadcast
             CHECK_GRADCHECK(f, {param({2, 1, n}, 5), param({3, 1}, 6)});  // both broadcast
             CHECK_GRADCHECK(f, {param({n, 2}, 7), param({}, 8)});         // scalar
         }
@@ -89,6 +90,8 @@ TEST_CASE("binary: SIMD kernel matches the reference bit for bit at every level"
         cases.push_back({{1}, {3, n}});       // a scalar of shape (1,)
         cases.push_back({{3, n}, {n}});       // b a bias row
         cases.push_back({{1, 1, n}, {2, 3, n}});  // a a row of shape (1, 1, D)
+        cases.push_back({{2, 3, n}, {3, n}});     // b a trailing block (position table)
+        cases.push_back({{1, 3, n}, {2, 3, n}});  // a a trailing block with a leading 1
     }
     cases.push_back({{3, 1}, {1, 4}});  // the reference's general broadcast
     using Fn = Tensor (*)(const Tensor&, const Tensor&);
