@@ -79,6 +79,11 @@ void drop(float* dst, const float* src, int64_t bh, const Problem& pr) {
     else dropout_forward(dst, src, n, pr.p, pr.seed, pr.first + static_cast<uint64_t>(bh * pr.blocks_per_head));
 }
 
+// d[i] *= s where kept[i] != 0, else 0 (as a multiply by s or 0, so the compiler vectorises it).
+void scale_where_kept(float* d, const float* kept, int64_t n, float s) {
+    for (int64_t i = 0; i < n; ++i) d[i] *= kept[i] != 0.0f ? s : 0.0f;
+}
+
 // Forward of one (b, h): P[b, h] = softmax(masked scores), out's head = dropout(P) V.
 void forward_head(int64_t b, int64_t h, const Problem& pr, const Heads<const float>& q, const Heads<const float>& k,
                   const Heads<const float>& v, float* P, const Heads<float>& out) {
@@ -120,8 +125,7 @@ void backward_head(int64_t b, int64_t h, const Problem& pr, const Heads<const fl
         // NOTE: the mask is read off P' instead of drawn from Philox a second time: where P > 0,
         // P' = P / (1 - p) > 0 if kept and 0 if dropped; where P = 0 (a masked key) the mask does
         // not matter, because softmax backward multiplies by P = 0.
-        const float scale = pr.p >= 1.0f ? 0.0f : 1.0f / (1.0f - pr.p);
-        for (int64_t i = 0; i < T * S; ++i) dweights[i] = weights[i] != 0.0f ? dweights[i] * scale : 0.0f;
+        scale_where_kept(dweights, weights, T * S, pr.p >= 1.0f ? 0.0f : 1.0f / (1.0f - pr.p));
     }
     // dS = softmax backward (zero at masked keys, where P = 0), into the P' space
     float* dS = weights;
