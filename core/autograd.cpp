@@ -130,11 +130,16 @@ std::vector<Node*> topological_order(Node* root) {
     return {post_order.rbegin(), post_order.rend()};
 }
 
-// grad(t) += g for a leaf. The first gradient is copied: `g` may alias another tensor's gradient
-// (add's backward returns dout for both inputs), and the leaf's buffer is later updated in place.
-void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
+// Whether `g` is the only handle to its buffer: no other tensor, view or node can see it.
+bool sole_owner(const Tensor& g) { return g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1; }
+
+// grad(t) += g for a leaf. The first gradient becomes the leaf's grad: taken over when nothing
+// else can see its buffer (the usual case, e.g. embedding's fresh [V, D] gradient: no copy), else
+// copied, because `g` may alias another tensor's gradient (add's backward returns dout for both
+// inputs) and the leaf's buffer is later updated in place.
+void accumulate_leaf(TensorImpl& leaf, Tensor g) {
     if (!leaf.grad.defined()) {
-        leaf.grad = clone_data(g);
+        leaf.grad = sole_owner(g) ? std::move(g) : clone_data(g);
         return;
     }
     float* acc = leaf.grad.data();
@@ -188,11 +193,12 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
             if (!edge.needs_grad() || !grads[i].defined()) continue;
             // the engine, not each op, undoes broadcasting and checks the shape
             Tensor g = sum_to(grads[i], edge.shape, node->name());
+            grads[i] = Tensor();  // the engine's own handle goes: a leaf may then take g over
             if (edge.node) {
                 auto [slot, inserted] = pending.try_emplace(edge.node.get(), g);
                 if (!inserted) slot->second = add_gradients(slot->second, g);
             } else {
-                accumulate_leaf(*edge.leaf, g);
+                accumulate_leaf(*edge.leaf, std::move(g));
             }
         }
         if (!retain_graph) {

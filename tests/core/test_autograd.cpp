@@ -211,3 +211,22 @@ TEST_CASE("autograd: grad mode is per thread") {
     CHECK(other_thread_records);
     CHECK_FALSE(grad_enabled());
 }
+
+TEST_CASE("autograd: a leaf takes over a gradient nothing else sees, and copies a shared one") {
+    // exp's backward makes a fresh tensor: the leaf's grad is that buffer (no copy); still right
+    Tensor x = tensor({0.0f, 1.0f});
+    x.requires_grad_();
+    sum(exp(x)).backward();
+    check_close(x.grad(), tensor({1.0f, std::exp(1.0f)}));
+    // add's backward returns dout for both inputs: each leaf must get its own buffer, so scaling
+    // one in place (as clip_grad_norm does) leaves the other alone
+    Tensor a = tensor({1.0f, 2.0f}), b = tensor({3.0f, 4.0f});
+    a.requires_grad_(), b.requires_grad_();
+    sum(a + b).backward();
+    CHECK(a.grad().data() != b.grad().data());
+    a.grad().data()[0] = 5.0f;
+    CHECK(b.grad().to_vector() == std::vector<float>{1.0f, 1.0f});
+    // and a second backward accumulates into the taken-over buffer
+    sum(exp(x)).backward();
+    check_close(x.grad(), tensor({2.0f, 2.0f * std::exp(1.0f)}));
+}
