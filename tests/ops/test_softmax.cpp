@@ -2,6 +2,7 @@
 // and rows, non-finite inputs, gradcheck on awkward sizes, error messages, and the SIMD kernels
 // against the reference kernels at every SIMD level.
 #include "simd_testing.hpp"
+#include "thread_testing.hpp"
 #include "testing.hpp"
 
 #include <cmath>
@@ -281,4 +282,19 @@ TEST_CASE("softmax and log_softmax SIMD kernels match the reference at every lev
             }
         }
     }
+}
+
+TEST_CASE("softmax, log_softmax: forward and backward give the same bits on 1, 2 and 3 threads") {
+    // 1000 rows of 77: 77000 floats, three chunks of row_grain(77) = 425 rows
+    const int64_t rows = 1000, cols = 77;
+    const std::vector<float> x = ag::testing::uniform_floats(rows * cols, 11, -5.0f, 5.0f);
+    const std::vector<float> dy = ag::testing::uniform_floats(rows * cols, 12);
+    ag::testing::check_same_bits_on_threads([&] {
+        std::vector<float> y(x.size()), dx(x.size()), log_y(x.size()), log_dx(x.size());
+        softmax_forward(y.data(), x.data(), rows, cols);
+        softmax_backward(dx.data(), y.data(), dy.data(), rows, cols);
+        log_softmax_forward(log_y.data(), x.data(), rows, cols);
+        log_softmax_backward(log_dx.data(), log_y.data(), dy.data(), rows, cols);
+        return ag::testing::concat({&y, &dx, &log_y, &log_dx});
+    });
 }
