@@ -287,7 +287,10 @@ struct AdamBuffers {
     explicit AdamBuffers(int64_t n, uint32_t seed)
         : p(uniform_floats(n, seed)), g(uniform_floats(n, seed + 1)), m(uniform_floats(n, seed + 2, -0.2f, 0.2f)),
           v(uniform_floats(n, seed + 3, 0.0f, 0.05f)), v_max(uniform_floats(n, seed + 4, 0.0f, 0.05f)) {
-        v[0] = 0.0f;  // a zero second moment: the step is m / eps
+        // a zero gradient on a zero second moment: v stays 0 and the step is m / eps
+        g[0] = 0.0f;
+        v[0] = 0.0f;
+        if (n > 1) v_max[1] = 1.0f;  // amsgrad: a maximum that wins over v
     }
     void update(bool amsgrad, const AdamStep& s, bool simd) {
         float* vm = amsgrad ? v_max.data() : nullptr;
