@@ -117,9 +117,19 @@ std::vector<Row> run_gemm(const GemmCase& g, bool roof_row) {
     if (roof_row)
         rows.push_back(make_row(kernel, shape_name(g), 1, ours_gflops, roof_flop / t[2] * 1e-9, "fma_peak", "GFLOP/s",
                                 true));
-    if (n_threads > 1)
+    if (n_threads > 1) {
         rows.push_back(make_row(kernel, shape_name(g), n_threads, ours_gflops, flop / t[2] * 1e-9, "attograd_1t",
                                 "GFLOP/s", true));
+        // On a loaded machine the wall clock gives our threads whatever share of the cores is
+        // left. The CPU time of the whole process does not depend on that share: N threads doing
+        // the one-thread work with no extra would use the same CPU time, and on N idle cores
+        // would be N times faster. "ours" here is that estimate, N x (1-thread CPU time) /
+        // (N-thread process CPU time): an upper bound, blind to threads waiting for each other.
+        const double cpu_n = time_on(ours, process_seconds), cpu_1 = time_on(ours_one_thread, process_seconds);
+        ag::set_num_threads(n_threads);
+        const double ideal = n_threads * cpu_1 / cpu_n;
+        rows.push_back(make_row(kernel, shape_name(g), n_threads, ideal, 1.0, "1t_cpu_est", "speedup", true));
+    }
     return rows;
 }
 

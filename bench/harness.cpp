@@ -33,6 +33,12 @@ double now_seconds() {
     return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
+double process_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
 double thread_seconds() {
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -71,6 +77,19 @@ std::vector<double> time_alternating(const std::vector<std::function<void()>>& f
     std::vector<double> medians;
     for (auto& t : times) medians.push_back(median(t));
     return medians;
+}
+
+double time_on(const std::function<void()>& f, double (*clock)()) {
+    auto sample_on = [&](int calls) {
+        double t0 = clock();
+        for (int i = 0; i < calls; ++i) f();
+        return (clock() - t0) / calls;
+    };
+    sample_on(1);
+    const int calls = std::max(1, int(0.03 / std::max(sample_on(1), 1e-9)));
+    std::vector<double> times;
+    for (int s = 0; s < 15; ++s) times.push_back(sample_on(calls));
+    return median(times);
 }
 
 }  // namespace bench

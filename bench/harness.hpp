@@ -49,6 +49,12 @@ double thread_seconds();
 /// of >= 30 ms, so every function sees the same machine state.
 std::vector<double> time_alternating(const std::vector<std::function<void()>>& functions);
 
+/// Seconds of CPU time used by the whole process (every thread).
+double process_seconds();
+
+/// Median over 15 samples of `clock` seconds per call of `f` (samples of >= 30 ms, after a warm-up).
+double time_on(const std::function<void()>& f, double (*clock)());
+
 /// Seconds on the clock of this run: thread CPU time at 1 thread, wall time above.
 double now_seconds();
 
