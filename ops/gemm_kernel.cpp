@@ -35,6 +35,13 @@
 // did not gain; NC = 1024 beat 512 by 2% at 2048³ (A packed half as often), equal at 1024³;
 // prefetching the next A panel during the jr loop measured no gain and was dropped.
 //
+// Threads (core/parallel.hpp): inside one product, the calling thread packs each B block once and
+// every thread then multiplies a share of the row panels against it, packing its own A panels
+// into its own thread_scratch (multiply_block); a batch of many products, or of small ones,
+// gives each thread whole products instead. No thread adds into another's tile of C, and each
+// tile is computed by the same micro-kernel calls on the same packed data whatever the thread
+// count, so C is bitwise the same on 1 thread or N.
+//
 // Small products (M <= kInPlaceRows, K <= KC, B not transposed) skip the packing: copying A and B
 // costs about as much as multiplying them once, and they are small enough to stay in cache. The
 // micro-kernel then reads A and B where they are, with their leading dimensions (see
