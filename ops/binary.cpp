@@ -9,6 +9,7 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/simd.hpp"
 #include "ops/binary_kernel.hpp"
 #include "ops/unary.hpp"
@@ -89,8 +90,22 @@ Tensor binary_forward(std::string_view name, Op op, const Tensor& a, const Tenso
     }
     // a SIMD layout: the kernel of the active level, or the reference at the scalar level
     const RowLayout& l = *layout;
-    const RowOperand ra{a.data(), l.a_row_stride, l.a_col_stride}, rb{b.data(), l.b_row_stride, l.b_col_stride};
-    simd_dispatch(BinaryKernel<Op>{}, [&](auto&&...) { reference(); }, out.data(), ra, rb, l.rows, l.cols);
+    if (simd_level() == SimdLevel::scalar) {
+        reference();
+        return out;
+    }
+    // threads take chunks of rows, or of columns when there is one row (core/parallel.hpp); each
+    // element is computed the same way whichever chunk holds it
+    float* y = out.data();
+    auto run = [&](int64_t r0, int64_t c0, int64_t rows, int64_t cols) {
+        const RowOperand ra{a.data() + r0 * l.a_row_stride + c0 * l.a_col_stride, l.a_row_stride, l.a_col_stride};
+        const RowOperand rb{b.data() + r0 * l.b_row_stride + c0 * l.b_col_stride, l.b_row_stride, l.b_col_stride};
+        simd_dispatch(BinaryKernel<Op>{}, [&](auto&&...) { reference(); }, y + r0 * l.cols + c0, ra, rb, rows, cols);
+    };
+    if (l.rows == 1)
+        parallel_for(0, l.cols, kChunkFloats, [&](int64_t c0, int64_t c1) { run(0, c0, 1, c1 - c0); });
+    else
+        parallel_for(0, l.rows, row_grain(l.cols), [&](int64_t r0, int64_t r1) { run(r0, 0, r1 - r0, l.cols); });
     return out;
 }
 

@@ -1,6 +1,7 @@
 // test_binary.cpp: add, sub, mul, div: values, broadcasting, gradients, errors, and the SIMD
 // kernel against the reference kernel at every SIMD level.
 #include "simd_testing.hpp"
+#include "thread_testing.hpp"
 #include "testing.hpp"
 
 using namespace ag;
@@ -112,4 +113,17 @@ TEST_CASE("binary: SIMD kernel matches the reference bit for bit at every level"
             }
         }
     }
+}
+
+TEST_CASE("binary: same-shape, scalar and bias layouts give the same bits on 1, 2 and 3 threads") {
+    // 100001 floats in one row (chunks of columns) and 900 rows of 77 (chunks of rows)
+    const int64_t n = 100001, rows = 900, cols = 77;
+    Tensor a = tensor(ag::testing::uniform_floats(n, 61), {n}), b = tensor(ag::testing::uniform_floats(n, 62), {n});
+    Tensor m = tensor(ag::testing::uniform_floats(rows * cols, 63), {rows, cols});
+    Tensor bias = tensor(ag::testing::uniform_floats(cols, 64), {cols});
+    ag::testing::check_same_bits_on_threads([&] {
+        std::vector<float> sum_ab = add(a, b).to_vector(), quotient = div(a, b).to_vector();
+        std::vector<float> scaled = (a * 3.0f).to_vector(), biased = sub(m, bias).to_vector();
+        return ag::testing::concat({&sum_ab, &quotient, &scaled, &biased});
+    });
 }
