@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <bit>
+#include <list>
 #include <mutex>
 #include <unordered_map>
 
@@ -18,48 +20,68 @@ namespace {
 std::atomic<int64_t> g_allocated_bytes{0};
 constexpr size_t kAlignment = 64;  // one cache line; what AVX-512 loads like best
 
-// Bytes for n floats: aligned_alloc wants a multiple of the alignment; never ask for 0 bytes.
-size_t rounded_bytes(int64_t n) {
-    const size_t bytes = (static_cast<size_t>(n) * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
-    return bytes == 0 ? kAlignment : bytes;
-}
-
 // The buffer cache. A training step allocates the same tensors, of the same sizes, every step.
 // Handing a large buffer back to the OS and asking for it again costs far more than using it:
 // glibc serves blocks over 128 KiB with mmap, so each one comes back as fresh pages, and the
 // first write to each 4 KiB page is a page fault and a zero-fill by the kernel (about a tenth of
-// a training step, measured with perf). So freed buffers of at least kCacheMin bytes wait here,
-// by exact size, for the next allocation of that size, up to kCacheMax bytes in all (beyond
-// that they are freed). Small blocks are left to malloc, which already recycles them well.
+// a training step, measured with perf). So freed buffers of at least kCacheMin bytes wait here
+// for the next allocation of their size class, up to kCacheMax bytes in all; past that the
+// longest-waiting ones are freed. Small blocks are left to malloc, which recycles them well.
+// Size classes: a large request is rounded up to a multiple of a quarter of its power of two
+// (64, 80, 96, 112, 128 KiB, ...: at most 25% more), so batches whose lengths vary a little
+// (length bucketing) still reuse each other's buffers.
 // NOTE: cached bytes do not count in allocated_bytes(), which stays the bytes tensors hold.
 constexpr size_t kCacheMin = 64 * 1024;
-constexpr size_t kCacheMax = size_t{1} << 30;
+constexpr size_t kCacheMax = size_t{256} << 20;
+
+// Bytes for n floats: aligned_alloc wants a multiple of the alignment; never ask for 0 bytes;
+// from kCacheMin up, the size class.
+size_t rounded_bytes(int64_t n) {
+    size_t bytes = (static_cast<size_t>(n) * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
+    if (bytes < kCacheMin) return bytes == 0 ? kAlignment : bytes;
+    const size_t quarter = std::bit_floor(bytes) / 4;
+    return (bytes + quarter - 1) / quarter * quarter;
+}
 
 struct BufferCache {
     std::mutex mutex;
-    std::unordered_multimap<size_t, float*> free_buffers;  // bytes -> buffer
-    size_t bytes = 0;                                     // total bytes in free_buffers
+    std::list<std::pair<size_t, float*>> by_age;                                // oldest first
+    std::unordered_multimap<size_t, decltype(by_age)::iterator> by_size;  // bytes -> entry
+    size_t bytes = 0;                                                           // total cached
 
     float* take(size_t size) {
         std::lock_guard lock(mutex);
-        auto it = free_buffers.find(size);
-        if (it == free_buffers.end()) return nullptr;
-        float* p = it->second;
-        free_buffers.erase(it);
+        auto it = by_size.find(size);
+        if (it == by_size.end()) return nullptr;
+        float* p = it->second->second;
+        by_age.erase(it->second);
+        by_size.erase(it);
         bytes -= size;
         return p;
     }
-    bool give(float* p, size_t size) {
+    void give(float* p, size_t size) {
         std::lock_guard lock(mutex);
-        if (bytes + size > kCacheMax) return false;
-        free_buffers.emplace(size, p);
+        by_size.emplace(size, by_age.insert(by_age.end(), {size, p}));
         bytes += size;
-        return true;
+        // over the cap: free the buffers that have waited longest
+        while (bytes > kCacheMax) {
+            auto [old_size, old] = by_age.front();
+            auto range = by_size.equal_range(old_size);
+            for (auto it = range.first; it != range.second; ++it)
+                if (it->second == by_age.begin()) {
+                    by_size.erase(it);
+                    break;
+                }
+            by_age.pop_front();
+            bytes -= old_size;
+            std::free(old);
+        }
     }
     void clear() {
         std::lock_guard lock(mutex);
-        for (auto& [size, p] : free_buffers) std::free(p);
-        free_buffers.clear();
+        for (auto& [size, p] : by_age) std::free(p);
+        by_age.clear();
+        by_size.clear();
         bytes = 0;
     }
 };
@@ -82,7 +104,8 @@ Storage::Storage(int64_t n) : size(n) {
 Storage::~Storage() {
     const size_t bytes = rounded_bytes(size);
     g_allocated_bytes -= static_cast<int64_t>(bytes);
-    if (bytes < kCacheMin || !buffer_cache().give(data, bytes)) std::free(data);
+    if (bytes < kCacheMin) std::free(data);
+    else buffer_cache().give(data, bytes);
 }
 
 int64_t cached_bytes() {

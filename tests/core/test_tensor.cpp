@@ -91,3 +91,40 @@ TEST_CASE("tensor: size accepts negative dimensions and checks range") {
     CHECK(t.size(0) == 2);
     CHECK(error_of([&] { t.size(2); }) == "[size] axis 2 out of range for shape (2, 3)");
 }
+
+TEST_CASE("tensor: freed large buffers are reused by the next allocation of their size class") {
+    empty_cache();
+    CHECK(cached_bytes() == 0);
+    const float* first = nullptr;
+    {
+        Tensor big = empty({100000});  // 400,000 bytes: cached when freed
+        first = big.data();
+    }
+    CHECK(cached_bytes() >= 400000);
+    {
+        Tensor again = empty({99000});  // a little smaller, the same size class (384 to 448 KiB)
+        CHECK(again.data() == first);
+        CHECK(cached_bytes() == 0);
+    }
+    {
+        Tensor small = empty({100});  // small blocks are malloc's business, never cached
+        (void)small;
+    }
+    const int64_t before_small = cached_bytes();
+    { Tensor small = empty({100}); }
+    CHECK(cached_bytes() == before_small);
+    empty_cache();
+    CHECK(cached_bytes() == 0);
+}
+
+TEST_CASE("tensor: the buffer cache stays under its cap, freeing the oldest buffers") {
+    empty_cache();
+    {
+        // five 64 MiB buffers (never written, so the OS gives them no pages): 320 MiB freed at once
+        std::vector<Tensor> big;
+        for (int i = 0; i < 5; ++i) big.push_back(empty({16 << 20}));
+    }
+    CHECK(cached_bytes() <= (int64_t{256} << 20));
+    CHECK(cached_bytes() >= (int64_t{192} << 20));
+    empty_cache();
+}
