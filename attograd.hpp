@@ -14,6 +14,7 @@
 #include "core/simd.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
+#include "ops/attention.hpp"
 #include "ops/binary.hpp"
 #include "ops/cross_entropy.hpp"
 #include "ops/dropout.hpp"

@@ -31,8 +31,8 @@ std::vector<Row> time_op(const std::string& kernel, const std::string& shape, in
     };
     // seconds per call of the op, the copy and the reference, timed in turn
     std::vector<double> t = time_alternating({op, copy, reference});
-    return {make_row(kernel, shape, 1, t[0] * per_element, t[1] * per_element, "copy", "ns/elem", false),
-            make_row(kernel, shape, 1, t[0] * per_element, t[2] * per_element, "reference", "ns/elem", false)};
+    return {make_row(kernel, shape, threads(), t[0] * per_element, t[1] * per_element, "copy", "ns/elem", false),
+            make_row(kernel, shape, threads(), t[0] * per_element, t[2] * per_element, "reference", "ns/elem", false)};
 }
 
 const int64_t kMillion = 1 << 20;

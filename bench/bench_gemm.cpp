@@ -1,4 +1,5 @@
-// bench_gemm.cpp: gemm against OpenBLAS cblas_sgemm (one thread) and against the FMA roof.
+// bench_gemm.cpp: gemm against OpenBLAS cblas_sgemm (on as many threads as us), against the FMA
+// roof (one thread), and with --threads N > 1 against attograd itself on one thread.
 //
 // Shapes (M×N×K): square 64..2048; the linear-layer shapes of the benchmark config (2048 tokens,
 // d_model 128, QKV 384) in their forward (NN) and backward forms: for C = A·B,
@@ -76,9 +77,20 @@ std::vector<Row> run_gemm(const GemmCase& g, bool roof_row) {
     std::vector<float> b = random_floats(g.broadcast_b ? g.K * g.N : stride_b * g.batch, 2);
     std::vector<float> c(static_cast<size_t>(stride_c * g.batch));
 
-    auto ours = [&] {
+    const int n_threads = threads();
+    auto run_ours = [&] {
         ag::gemm_batched(g.ta, g.tb, g.M, g.N, g.K, 1.0f, a.data(), lda, stride_a, b.data(), ldb, stride_b, 0.0f,
                          c.data(), ldc, stride_c, g.batch);
+    };
+    // NOTE: set_num_threads returns at once when the pool already has that size, so only the
+    // first call of each sample resizes it (a few threads started, amortised over >= 30 ms)
+    auto ours = [&] {
+        ag::set_num_threads(n_threads);
+        run_ours();
+    };
+    auto ours_one_thread = [&] {
+        ag::set_num_threads(1);
+        run_ours();
     };
     auto openblas = [&] {
         for (int64_t i = 0; i < g.batch; ++i)
@@ -86,22 +98,38 @@ std::vector<Row> run_gemm(const GemmCase& g, bool roof_row) {
                         int(g.N), int(g.K), 1.0f, a.data() + i * stride_a, int(lda), b.data() + i * stride_b,
                         int(ldb), 0.0f, c.data() + i * stride_c, int(ldc));
     };
-    // the roof is timed in the same alternation: its FLOPs per call over its median time
+    // the roof (one core) is timed in the same alternation: its FLOPs per call over its median time
     constexpr long kRoofIters = 100'000;
     double roof_flop = fma_chains(kRoofIters);
     auto roof = [] { fma_chains(kRoofIters); };
     std::vector<std::function<void()>> functions{ours, openblas};
+    roof_row = roof_row && n_threads == 1;
     if (roof_row) functions.push_back(roof);
+    if (n_threads > 1) functions.push_back(ours_one_thread);
     std::vector<double> t = time_alternating(functions);
+    ag::set_num_threads(n_threads);
 
     double flop = 2.0 * double(g.M) * double(g.N) * double(g.K) * double(g.batch);
     double ours_gflops = flop / t[0] * 1e-9;
     std::string kernel = g.batch == 1 ? "gemm" : "gemm_batched";
     std::vector<Row> rows{
-        make_row(kernel, shape_name(g), 1, ours_gflops, flop / t[1] * 1e-9, "openblas", "GFLOP/s", true)};
+        make_row(kernel, shape_name(g), n_threads, ours_gflops, flop / t[1] * 1e-9, "openblas", "GFLOP/s", true)};
     if (roof_row)
         rows.push_back(make_row(kernel, shape_name(g), 1, ours_gflops, roof_flop / t[2] * 1e-9, "fma_peak", "GFLOP/s",
                                 true));
+    if (n_threads > 1) {
+        rows.push_back(make_row(kernel, shape_name(g), n_threads, ours_gflops, flop / t[2] * 1e-9, "attograd_1t",
+                                "GFLOP/s", true));
+        // On a loaded machine the wall clock gives our threads whatever share of the cores is
+        // left. The CPU time of the whole process does not depend on that share: N threads doing
+        // the one-thread work with no extra would use the same CPU time, and on N idle cores
+        // would be N times faster. "ours" here is that estimate, N x (1-thread CPU time) /
+        // (N-thread process CPU time): an upper bound, blind to threads waiting for each other.
+        const double cpu_n = time_on(ours, process_seconds), cpu_1 = time_on(ours_one_thread, process_seconds);
+        ag::set_num_threads(n_threads);
+        const double ideal = n_threads * cpu_1 / cpu_n;
+        rows.push_back(make_row(kernel, shape_name(g), n_threads, ideal, 1.0, "1t_cpu_est", "speedup", true));
+    }
     return rows;
 }
 
@@ -115,7 +143,7 @@ double fma_chains(long iters) {
 }
 
 std::vector<Case> gemm_cases() {
-    openblas_set_num_threads(1);  // the anchor is OpenBLAS on one thread, like us
+    openblas_set_num_threads(threads());  // the anchor is OpenBLAS on as many threads as us
     std::vector<std::pair<GemmCase, bool>> list;  // (case, also compare with the FMA roof)
     for (int64_t n : {64, 128, 256, 512, 1024, 2048}) list.push_back({{n, n, n, false, false}, true});
     for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{2048, 384, 128}, {2048, 128, 128}, {2048, 128, 384}}) {

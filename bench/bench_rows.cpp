@@ -24,8 +24,8 @@ std::vector<Row> time_kernel(const std::string& kernel, const std::string& shape
     const double per_element = 1e9 / double(elements);  // seconds per call -> ns per element
     // seconds per call of ours, the copy and the reference, timed in turn
     std::vector<double> t = time_alternating({ours, copy, reference});
-    return {make_row(kernel, shape, 1, t[0] * per_element, t[1] * per_element, "copy", "ns/elem", false),
-            make_row(kernel, shape, 1, t[0] * per_element, t[2] * per_element, "reference", "ns/elem", false)};
+    return {make_row(kernel, shape, threads(), t[0] * per_element, t[1] * per_element, "copy", "ns/elem", false),
+            make_row(kernel, shape, threads(), t[0] * per_element, t[2] * per_element, "reference", "ns/elem", false)};
 }
 
 std::vector<Row> run_softmax() {

@@ -12,4 +12,8 @@ std::vector<Case> row_cases();
 /// add, mul, exp, gelu and sum at the op level against a copy of the same bytes and the scalar level.
 std::vector<Case> elementwise_cases();
 
+/// The Adam update (GB/s against a copy of the same bytes) and the per-op overhead of a tiny add
+/// (bench_optim.cpp).
+std::vector<Case> optim_cases();
+
 }  // namespace bench

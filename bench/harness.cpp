@@ -1,6 +1,8 @@
 // harness.cpp: timing and rows (see harness.hpp).
 #include "harness.hpp"
 
+#include "core/parallel.hpp"
+
 #include <algorithm>
 #include <ctime>
 
@@ -11,6 +13,30 @@ Row make_row(std::string kernel, std::string shape, int threads, double ours, do
     double ratio = higher_is_better ? ours / anchor : anchor / ours;
     return Row{std::move(kernel), std::move(shape), threads, ours, anchor, std::move(anchor_name), std::move(unit),
                ratio};
+}
+
+namespace {
+int g_threads = 1;
+}  // namespace
+
+int threads() { return g_threads; }
+
+void set_threads(int n) {
+    ag::set_num_threads(n);
+    g_threads = n;
+}
+
+double now_seconds() {
+    if (g_threads == 1) return thread_seconds();
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+double process_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
 double thread_seconds() {
@@ -29,9 +55,9 @@ double median(std::vector<double> v) {
 
 // Seconds per call of `f`, over one sample of `calls` calls.
 double sample(const std::function<void()>& f, int calls) {
-    double t0 = thread_seconds();
+    double t0 = now_seconds();
     for (int i = 0; i < calls; ++i) f();
-    return (thread_seconds() - t0) / calls;
+    return (now_seconds() - t0) / calls;
 }
 
 }  // namespace
@@ -51,6 +77,19 @@ std::vector<double> time_alternating(const std::vector<std::function<void()>>& f
     std::vector<double> medians;
     for (auto& t : times) medians.push_back(median(t));
     return medians;
+}
+
+double time_on(const std::function<void()>& f, double (*clock)()) {
+    auto sample_on = [&](int calls) {
+        double t0 = clock();
+        for (int i = 0; i < calls; ++i) f();
+        return (clock() - t0) / calls;
+    };
+    sample_on(1);
+    const int calls = std::max(1, int(0.03 / std::max(sample_on(1), 1e-9)));
+    std::vector<double> times;
+    for (int s = 0; s < 15; ++s) times.push_back(sample_on(calls));
+    return median(times);
 }
 
 }  // namespace bench

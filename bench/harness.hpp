@@ -1,9 +1,11 @@
 // harness.hpp: the benchmark harness. Each case times attograd and an anchor in the same run,
 // alternating them, and reports medians and their ratio (ratio > 1: attograd is better).
 //
-// NOTE: one-thread cases are timed in thread CPU time (CLOCK_THREAD_CPUTIME_ID), not wall time:
+// NOTE: one-thread runs are timed in thread CPU time (CLOCK_THREAD_CPUTIME_ID), not wall time:
 // on a shared machine the wall clock also counts the time the scheduler gave other processes,
-// which moves from one sample to the next; the CPU time of our own thread does not.
+// which moves from one sample to the next; the CPU time of our own thread does not. Runs with
+// --threads N > 1 are timed in wall time (the other threads' work is not the caller's CPU time),
+// so they are noisier: compare them only with the anchors of the same run.
 #pragma once
 
 #include <functional>
@@ -35,12 +37,26 @@ struct Case {
     std::function<std::vector<Row>()> run;
 };
 
+/// The thread count of this run (--threads, default 1): attograd's pool and the anchors use it.
+int threads();
+/// Sets threads(), attograd's pool size, and the clock time_alternating reads (wall time if n > 1).
+void set_threads(int n);
+
 /// Seconds of CPU time used by the calling thread.
 double thread_seconds();
 
 /// Median seconds per call of each function, timed in turn (f0, f1, ..., f0, f1, ...) in 15 samples
 /// of >= 30 ms, so every function sees the same machine state.
 std::vector<double> time_alternating(const std::vector<std::function<void()>>& functions);
+
+/// Seconds of CPU time used by the whole process (every thread).
+double process_seconds();
+
+/// Median over 15 samples of `clock` seconds per call of `f` (samples of >= 30 ms, after a warm-up).
+double time_on(const std::function<void()>& f, double (*clock)());
+
+/// Seconds on the clock of this run: thread CPU time at 1 thread, wall time above.
+double now_seconds();
 
 /// The gemm cases (bench_gemm.cpp).
 std::vector<Case> gemm_cases();

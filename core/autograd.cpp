@@ -66,8 +66,23 @@ Tensor sum_to(const Tensor& grad, const Shape& shape, std::string_view op) {
         reducible = shape[-d] == from[-d] || shape[-d] == 1;
     check(reducible, op, "gradient of shape {} cannot be summed to the input's shape {}", from, shape);
 
-    // every element of grad adds into the element of `shape` it was broadcast from
+    // fast path: `shape` is grad's trailing dimensions (a bias [D] of [N, D], a position table
+    // [T, D] of [B, T, D]): the sum of grad's R consecutive blocks of C = shape.numel() floats
     Tensor out = zeros(shape);
+    int lead = 0;
+    while (lead < shape.ndim() && shape[lead] == 1) ++lead;
+    bool trailing = shape.ndim() - lead >= 1;
+    for (int d = 1; trailing && d <= shape.ndim() - lead; ++d) trailing = shape[-d] == from[-d];
+    if (trailing) {
+        const int64_t C = shape.numel(), R = grad.numel() / C;
+        const float* g = grad.data();
+        float* o = out.data();
+        for (int64_t r = 0; r < R; ++r)
+            for (int64_t c = 0; c < C; ++c) o[c] += g[r * C + c];
+        return out;
+    }
+
+    // every element of grad adds into the element of `shape` it was broadcast from
     auto target = broadcast_strides(shape, from);  // 0 along broadcast dimensions
     const float* g = grad.data();
     float* o = out.data();
@@ -115,11 +130,16 @@ std::vector<Node*> topological_order(Node* root) {
     return {post_order.rbegin(), post_order.rend()};
 }
 
-// grad(t) += g for a leaf. The first gradient is copied: `g` may alias another tensor's gradient
-// (add's backward returns dout for both inputs), and the leaf's buffer is later updated in place.
-void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
+// Whether `g` is the only handle to its buffer: no other tensor, view or node can see it.
+bool sole_owner(const Tensor& g) { return g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1; }
+
+// grad(t) += g for a leaf. The first gradient becomes the leaf's grad: taken over when nothing
+// else can see its buffer (the usual case, e.g. embedding's fresh [V, D] gradient: no copy), else
+// copied, because `g` may alias another tensor's gradient (add's backward returns dout for both
+// inputs) and the leaf's buffer is later updated in place.
+void accumulate_leaf(TensorImpl& leaf, Tensor g) {
     if (!leaf.grad.defined()) {
-        leaf.grad = clone_data(g);
+        leaf.grad = sole_owner(g) ? std::move(g) : clone_data(g);
         return;
     }
     float* acc = leaf.grad.data();
@@ -173,11 +193,12 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
             if (!edge.needs_grad() || !grads[i].defined()) continue;
             // the engine, not each op, undoes broadcasting and checks the shape
             Tensor g = sum_to(grads[i], edge.shape, node->name());
+            grads[i] = Tensor();  // the engine's own handle goes: a leaf may then take g over
             if (edge.node) {
                 auto [slot, inserted] = pending.try_emplace(edge.node.get(), g);
                 if (!inserted) slot->second = add_gradients(slot->second, g);
             } else {
-                accumulate_leaf(*edge.leaf, g);
+                accumulate_leaf(*edge.leaf, std::move(g));
             }
         }
         if (!retain_graph) {

@@ -218,6 +218,8 @@ int parse_num_threads(const char* value) {
 
 bool in_parallel_region() { return t_in_parallel; }
 
+void detail::bad_grain(const char* op, int64_t grain) { fail(op, "grain must be >= 1, got {}", grain); }
+
 void detail::run_chunks(int64_t begin, int64_t end, int64_t grain, ChunkFn chunk_fn, void* f) {
     // a nested call: the threads are busy one level up
     if (t_in_parallel) return run_inline(begin, end, grain, chunk_fn, f);

@@ -59,6 +59,13 @@ int parse_num_threads(const char* value);
 /// Whether this thread runs a chunk of a parallel_for of 2+ chunks (a parallel_for here runs inline).
 bool in_parallel_region();
 
+/// Floats per chunk for an elementwise or row kernel: 128 KiB per buffer, about 10-30 µs of work,
+/// a multiple of every SIMD width. A tensor of at most this many floats stays on the caller.
+inline constexpr int64_t kChunkFloats = 32768;
+
+/// Rows per chunk for a kernel over rows of `cols` floats: about kChunkFloats floats, at least one row.
+inline int64_t row_grain(int64_t cols) { return cols >= kChunkFloats ? 1 : kChunkFloats / (cols > 0 ? cols : 1); }
+
 /// Number of chunks parallel_for cuts [begin, end) into: ceil((end - begin) / grain), 0 if empty.
 inline int64_t num_chunks(int64_t begin, int64_t end, int64_t grain) {
     // NOTE: not (n + grain - 1) / grain, which overflows for a grain near INT64_MAX ("never split")
@@ -66,6 +73,10 @@ inline int64_t num_chunks(int64_t begin, int64_t end, int64_t grain) {
 }
 
 namespace detail {
+// Throws the "[op] grain must be >= 1" error. Out of line: kernel files compiled once per SIMD
+// level call parallel_for, and an inline fmt call instantiated in each of them is the ODR trap
+// of core/simd.hpp (the linker keeps one copy, maybe the AVX-512 one).
+[[noreturn]] void bad_grain(const char* op, int64_t grain);
 using ChunkFn = void (*)(void* f, int64_t chunk_begin, int64_t chunk_end);
 // Runs chunk_fn(f, b, e) on every chunk of [begin, end), on the pool or inline (see the header).
 void run_chunks(int64_t begin, int64_t end, int64_t grain, ChunkFn chunk_fn, void* f);
@@ -77,7 +88,7 @@ void run_chunks(int64_t begin, int64_t end, int64_t grain, ChunkFn chunk_fn, voi
 /// keep f to plain loops over buffers, and write only to the chunk's own part of the output.
 template <class F>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& f) {
-    if (grain < 1) fail("parallel_for", "grain must be >= 1, got {}", grain);
+    if (grain < 1) detail::bad_grain("parallel_for", grain);
     if (end - begin <= grain) {  // zero or one chunk: run it here, no pool
         if (end > begin) f(begin, end);
         return;
@@ -97,7 +108,7 @@ T parallel_reduce(int64_t begin, int64_t end, int64_t grain, T identity, ReduceC
     // NOTE: std::vector<bool> packs its elements into shared bytes, so two chunks writing their
     // partials would race; reduce into int or char instead.
     static_assert(!std::is_same_v<T, bool>, "parallel_reduce over bool: use int");
-    if (grain < 1) fail("parallel_reduce", "grain must be >= 1, got {}", grain);
+    if (grain < 1) detail::bad_grain("parallel_reduce", grain);
     if (end <= begin) return identity;
     if (end - begin <= grain) return reduce_chunk(begin, end);  // one chunk, as a serial loop would
     // one partial per chunk, indexed by chunk number, so it does not matter who computed it

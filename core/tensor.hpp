@@ -41,6 +41,10 @@ struct Storage {
 
 /// Bytes currently held by all Storages (for memory tests and the trainer's report).
 int64_t allocated_bytes();
+/// Bytes of freed large buffers kept for reuse by later allocations of the same size (tensor.cpp).
+int64_t cached_bytes();
+/// Frees the cached buffers (PyTorch's torch.cuda.empty_cache, for CPU memory).
+void empty_cache();
 
 /// A float32 tensor of 0 to 6 dimensions. Default-constructed, it is undefined (`defined()` false).
 class Tensor {

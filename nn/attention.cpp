@@ -101,9 +101,21 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& query, const Tensor& k
         check(attn_mask.shape() == Shape{T, S}, kOp, "attn_mask must have shape (T, S) = {}, got {}", Shape{T, S},
               attn_mask.shape());
 
-    // project: one product for self-attention, split in three; else one per input
+    // fast path: project, then the fused op (heads read in place, no [B, H, T, S] copies)
+    const bool self = query.impl() == key.impl() && key.impl() == value.impl();
+    if (!options.need_weights) {
+        const AttentionMasks masks{padding.defined() ? padding.detach() : Tensor(), attn_mask, options.attn_mask_type,
+                                   options.is_causal, training() ? dropout_ : 0.0f, gen_};
+        Tensor o = self ? self_attention(linear(query, in_proj_weight_, in_proj_bias_), H, masks)  // [B, T, 3D] -> [B, T, D]
+                        : attention(project(query, in_proj_weight_, in_proj_bias_, 0, D),
+                                    project(key, in_proj_weight_, in_proj_bias_, D, D),
+                                    project(value, in_proj_weight_, in_proj_bias_, 2 * D, D), H, masks);
+        return {out_proj_.forward(o), Tensor()};
+    }
+
+    // composed path (it also gives the weights): project; one product for self-attention, split in three
     Tensor q, k, v;
-    if (query.impl() == key.impl() && key.impl() == value.impl()) {
+    if (self) {
         Tensor qkv = linear(query, in_proj_weight_, in_proj_bias_);  // [B, T, 3D]
         q = narrow(qkv, 2, 0, D), k = narrow(qkv, 2, D, D), v = narrow(qkv, 2, 2 * D, D);
     } else {
@@ -129,8 +141,6 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& query, const Tensor& k
     Tensor weights = softmax(scores);                           // [B, H, T, S]
     weights = dropout(weights, dropout_, training(), *gen_);
     Tensor output = out_proj_.forward(merge_heads(matmul(weights, v)));  // [B, T, D]
-
-    if (!options.need_weights) return {output, Tensor()};
     return {output, options.average_weights ? mean(weights, {1}) : weights};
 }
 

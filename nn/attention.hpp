@@ -16,7 +16,10 @@
 //   P = dropout(P)                                                        (training only)
 //   o = P v: [B, H, T, Dh] -> merge heads -> [B, T, D]
 //   output = o W_oᵀ + b_o                                                         [B, T, D]
-// Gradients come from the ops composed (matmul, reshape, permute, masked_fill, softmax, ...).
+// The scores-to-output part runs as one fused op, ops/attention.hpp (self_attention or attention),
+// which reads the heads in place and keeps only P for backward. With need_weights the same
+// formulas run composed from ops (reshape, permute, matmul, masked_fill, softmax, dropout), which
+// also yields the weights: the step-by-step version to read, and the fused op's test oracle.
 // Self-attention (query, key and value the same tensor) takes one [B, T, D] @ [D, 3D] product
 // and splits it, instead of three products.
 //
@@ -38,17 +41,12 @@
 #pragma once
 
 #include "nn/linear.hpp"
+#include "ops/attention.hpp"
 #include "nn/module.hpp"
 
 #include "core/random.hpp"
 
 namespace ag {
-
-/// How attn_mask is read.
-enum class MaskType {
-    Boolean,   ///< non-zero = the query may not attend to that key (PyTorch's bool mask)
-    Additive,  ///< added to the scores (0 = allowed, -inf = forbidden, or any bias)
-};
 
 /// The optional inputs of MultiHeadAttention::forward.
 struct AttentionOptions {

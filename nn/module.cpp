@@ -91,9 +91,11 @@ void Module::train(bool on) {
     Walker({}, [on](Module& m) { m.training_ = on; }).walk(*this);
 }
 
-void Module::zero_grad() {
-    Walker([](const std::string&, Tensor& value, Kind kind) {
-        if (kind == Kind::Parameter) value.zero_grad();
+void Module::zero_grad(bool set_to_none) {
+    Walker([set_to_none](const std::string&, Tensor& value, Kind kind) {
+        if (kind != Kind::Parameter) return;
+        if (set_to_none) value.set_grad(Tensor());
+        else value.zero_grad();
     }).walk(*this);
 }
 

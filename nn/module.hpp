@@ -78,8 +78,9 @@ public:
     /// Whether this module is in training mode (the default).
     bool training() const { return training_; }
 
-    /// Fills every parameter's gradient with zeros (keeping its buffer for the next backward).
-    void zero_grad();
+    /// Drops every parameter's gradient (set_to_none, PyTorch 2's default), or fills it with zeros
+    /// keeping its buffer (set_to_none = false); as Optimizer::zero_grad.
+    void zero_grad(bool set_to_none = true);
 
     /// Every parameter and buffer by full name, in visit order; tied tensors appear under each
     /// name. The tensors are detached aliases of the module's storage, not copies.

@@ -9,6 +9,7 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/simd.hpp"
 #include "ops/binary_kernel.hpp"
 #include "ops/unary.hpp"
@@ -40,6 +41,18 @@ void binary_reference(Op op, float* out, const float* a, const float* b, const S
     }
 }
 
+// Whether `s` is `out`'s last dimensions (after dropping s's leading 1s): then s repeats, whole,
+// every s.numel() elements of out.
+bool is_trailing_block(const Shape& s, const Shape& out) {
+    int lead = 0;
+    while (lead < s.ndim() && s[lead] == 1) ++lead;
+    const int k = s.ndim() - lead;  // the dimensions that are not leading 1s
+    if (k == 0 || k > out.ndim()) return false;
+    for (int d = 1; d <= k; ++d)
+        if (s[-d] != out[-d]) return false;
+    return true;
+}
+
 // The SIMD kernel's view of a call (binary_kernel.hpp): R rows of C columns and how each operand
 // is read, or nothing when the broadcast is not one of its layouts.
 struct RowLayout {
@@ -53,11 +66,10 @@ std::optional<RowLayout> row_layout(const Shape& a, const Shape& b, const Shape&
     if (a == out && b == out) return RowLayout{1, n, 0, 1, 0, 1};
     if (a == out && b.numel() == 1) return RowLayout{1, n, 0, 1, 0, 0};
     if (a.numel() == 1 && b == out) return RowLayout{1, n, 0, 0, 0, 1};
-    // a row of the last dimension's D floats shared by every row: (D,) or (1, ..., 1, D)
-    const int64_t D = out[-1];
-    auto is_row = [&](const Shape& s) { return s.ndim() >= 1 && s[-1] == D && s.numel() == D; };
-    if (a == out && is_row(b)) return RowLayout{n / D, D, D, 1, 0, 1};
-    if (is_row(a) && b == out) return RowLayout{n / D, D, 0, 1, D, 1};
+    // a block of the trailing dimensions shared by every row: a bias (D,) over [..., D], or a
+    // position table (T, D) over [B, T, D]; leading 1s allowed, as in (1, ..., 1, T, D)
+    if (a == out && is_trailing_block(b, out)) return RowLayout{n / b.numel(), b.numel(), b.numel(), 1, 0, 1};
+    if (is_trailing_block(a, out) && b == out) return RowLayout{n / a.numel(), a.numel(), 0, 1, a.numel(), 1};
     return std::nullopt;
 }
 
@@ -78,8 +90,22 @@ Tensor binary_forward(std::string_view name, Op op, const Tensor& a, const Tenso
     }
     // a SIMD layout: the kernel of the active level, or the reference at the scalar level
     const RowLayout& l = *layout;
-    const RowOperand ra{a.data(), l.a_row_stride, l.a_col_stride}, rb{b.data(), l.b_row_stride, l.b_col_stride};
-    simd_dispatch(BinaryKernel<Op>{}, [&](auto&&...) { reference(); }, out.data(), ra, rb, l.rows, l.cols);
+    if (simd_level() == SimdLevel::scalar) {
+        reference();
+        return out;
+    }
+    // threads take chunks of rows, or of columns when there is one row (core/parallel.hpp); each
+    // element is computed the same way whichever chunk holds it
+    float* y = out.data();
+    auto run = [&](int64_t r0, int64_t c0, int64_t rows, int64_t cols) {
+        const RowOperand ra{a.data() + r0 * l.a_row_stride + c0 * l.a_col_stride, l.a_row_stride, l.a_col_stride};
+        const RowOperand rb{b.data() + r0 * l.b_row_stride + c0 * l.b_col_stride, l.b_row_stride, l.b_col_stride};
+        simd_dispatch(BinaryKernel<Op>{}, [&](auto&&...) { reference(); }, y + r0 * l.cols + c0, ra, rb, rows, cols);
+    };
+    if (l.rows == 1)
+        parallel_for(0, l.cols, kChunkFloats, [&](int64_t c0, int64_t c1) { run(0, c0, 1, c1 - c0); });
+    else
+        parallel_for(0, l.rows, row_grain(l.cols), [&](int64_t r0, int64_t r1) { run(r0, 0, r1 - r0, l.cols); });
     return out;
 }
 

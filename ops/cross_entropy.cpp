@@ -26,6 +26,7 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/simd.hpp"
 #include "ops/cross_entropy_kernel.hpp"
 
@@ -105,19 +106,26 @@ void cross_entropy_backward_reference(float* dlogits, const float* logits, const
 }
 
 // --- the kernels at the active SIMD level ------------------------------------------------------
+// Rows are independent: threads take chunks of rows (row_grain, core/parallel.hpp); results do
+// not depend on the thread count.
 
 void cross_entropy_forward(float* loss, float* log_sum_exp, const float* logits, const float* targets,
                            const float* weight, float label_smoothing, int64_t ignore_index, int64_t rows,
                            int64_t cols) {
-    simd_dispatch(CrossEntropyForwardKernel{}, cross_entropy_forward_reference, loss, log_sum_exp, logits, targets,
-                  weight, label_smoothing, ignore_index, rows, cols);
+    parallel_for(0, rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+        simd_dispatch(CrossEntropyForwardKernel{}, cross_entropy_forward_reference, loss + r0, log_sum_exp + r0,
+                      logits + r0 * cols, targets + r0, weight, label_smoothing, ignore_index, r1 - r0, cols);
+    });
 }
 
 void cross_entropy_backward(float* dlogits, const float* logits, const float* log_sum_exp, const float* targets,
                             const float* weight, const float* dloss, float label_smoothing, int64_t ignore_index,
                             int64_t rows, int64_t cols) {
-    simd_dispatch(CrossEntropyBackwardKernel{}, cross_entropy_backward_reference, dlogits, logits, log_sum_exp,
-                  targets, weight, dloss, label_smoothing, ignore_index, rows, cols);
+    parallel_for(0, rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+        simd_dispatch(CrossEntropyBackwardKernel{}, cross_entropy_backward_reference, dlogits + r0 * cols,
+                      logits + r0 * cols, log_sum_exp + r0, targets + r0, weight, dloss + r0, label_smoothing,
+                      ignore_index, r1 - r0, cols);
+    });
 }
 
 // --- the op -----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/simd.hpp"
 #include "ops/dropout_kernel.hpp"
 
@@ -55,7 +56,13 @@ void dropout_backward_reference(float* dx, const float* dout, int64_t n, float p
 }
 
 void dropout_forward(float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first) {
-    simd_dispatch(DropoutKernel{}, dropout_forward_reference, out, x, n, p, seed, first);
+    // threads take chunks of elements; a chunk starts at a multiple of 4, so its first element is
+    // word 0 of Philox block first + i0 / 4, exactly as in one pass: the same bits on any thread count
+    static_assert(kChunkFloats % 4 == 0);
+    parallel_for(0, n, kChunkFloats, [&](int64_t i0, int64_t i1) {
+        simd_dispatch(DropoutKernel{}, dropout_forward_reference, out + i0, x + i0, i1 - i0, p, seed,
+                      first + static_cast<uint64_t>(i0 / 4));
+    });
 }
 
 void dropout_backward(float* dx, const float* dout, int64_t n, float p, uint64_t seed, uint64_t first) {

@@ -6,7 +6,7 @@
 //   for jc in [0, N) step NC:                  columns of a B block
 //     for pc in [0, K) step KC:                a depth slice
 //       pack op(B)[pc:+KC, jc:+NC] into Bp     KC×NC, in NR-wide micro-panels        (lives in L2)
-//       for each panel of <= MR rows of C:     <- a thread pool splits here (end of file)
+//       for each panel of <= MR rows of C:     <- threads split the panels (multiply_block)
 //         pack op(A)[rows, pc:+KC] into Ap     MR×KC                                 (lives in L1)
 //         for jr in [0, NC) step NR:
 //           C[rows, jc+jr:+NR] = alpha · Ap · Bp[:, jr:+NR] + beta' · C             (micro-kernel)
@@ -35,12 +35,20 @@
 // did not gain; NC = 1024 beat 512 by 2% at 2048³ (A packed half as often), equal at 1024³;
 // prefetching the next A panel during the jr loop measured no gain and was dropped.
 //
+// Threads (core/parallel.hpp): inside one product, the calling thread packs each B block once and
+// every thread then multiplies a share of the row panels against it, packing its own A panels
+// into its own thread_scratch (multiply_block); a batch of many products, or of small ones,
+// gives each thread whole products instead. No thread adds into another's tile of C, and each
+// tile is computed by the same micro-kernel calls on the same packed data whatever the thread
+// count, so C is bitwise the same on 1 thread or N.
+//
 // Small products (M <= kInPlaceRows, K <= KC, B not transposed) skip the packing: copying A and B
 // costs about as much as multiplying them once, and they are small enough to stay in cache. The
 // micro-kernel then reads A and B where they are, with their leading dimensions (see
 // PanelLayout and BPanels); the attention products (64×64×32, 64×32×64) take this path.
 #include "ops/gemm_kernel.hpp"
 
+#include "core/parallel.hpp"
 #include "core/simd.hpp"
 
 #include <algorithm>
@@ -297,24 +305,31 @@ template <class Arch, PanelLayout Layout>
 constexpr auto micro_kernels =
     micro_kernel_table<Arch, Layout>(std::make_integer_sequence<int, Blocking<Arch>::MR>{});
 
+// The flops below which a chunk of work is not worth sending to another thread: about 20 µs at
+// one core's FMA rate, several times what waking a worker and handing it the chunk costs.
+constexpr double kMinChunkFlops = 2e6;
+
 // The loops under one block of op(B) (the A block, panel and jr loops of the file header):
 //   C[0:M, 0:nc] = alpha · op(A)[0:M, 0:kc] · B + beta · C
-// `a` points at op(A)[0, 0] of the slice. `ap` is scratch for one packed A block
-// (kPanelsPerBlock panels of MR×KC), or null to read A in place.
+// `a` points at op(A)[0, 0] of the slice. `pack`: copy A into this thread's packing space
+// (kPanelsPerBlock panels of MR×KC, thread_scratch slot 0), else read A in place.
+// Threads split the row panels (parallel_for, core/parallel.hpp). Every tile of C is computed by
+// one micro-kernel call with the same inputs whichever thread runs it, so C is bitwise the same
+// on 1 thread or N, and the grain below may depend on the thread count.
 template <class Arch, PanelLayout Layout>
 void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int64_t ldc, int64_t M, int64_t nc,
-                    int64_t kc, float alpha, float beta, float* ap) {
+                    int64_t kc, float alpha, float beta, bool pack) {
     constexpr int MR = Blocking<Arch>::MR;
     constexpr int64_t NR = kNR<Arch>, panel_size = MR * Blocking<Arch>::KC;
     // op(A)[i, 0] is row i of A, or column i when A is stored transposed
     auto a_rows = [&](int64_t i) { return Layout == PanelLayout::by_row ? a + i * lda : a + i; };
     // a packed panel: by_row becomes by_row_packed, by_depth stays by_depth with ld = MR
     constexpr PanelLayout packed = Layout == PanelLayout::by_row ? PanelLayout::by_row_packed : Layout;
-    const auto& kernels = ap != nullptr ? micro_kernels<Arch, packed> : micro_kernels<Arch, Layout>;
+    const auto& kernels = pack ? micro_kernels<Arch, packed> : micro_kernels<Arch, Layout>;
     // NOTE: read in place, a by_row panel has a run-time row stride, so every row costs an
     // address register; past ~8 rows x86-64 runs out and reloads them from the stack on every k
     // step. Such panels hold at most 8 rows (measured: 128×(64×64×32) went 0.88× -> 0.94×).
-    const RowPanels panels(M, ap == nullptr && Layout == PanelLayout::by_row ? std::min(MR, 8) : MR);
+    const RowPanels panels(M, !pack && Layout == PanelLayout::by_row ? std::min(MR, 8) : MR);
 
     // How many panels to pack at a time. A transposed A is read along its rows, which cross
     // every panel of a block: packing kPanelsPerBlock panels per pass turns short strided reads
@@ -322,43 +337,53 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
     // not transposed is read along rows inside one panel anyway: packing each panel just before
     // its jr loop keeps it in L1 (3% faster at 1024³ than going through L2).
     constexpr int64_t per_block = Layout == PanelLayout::by_row ? 1 : Blocking<Arch>::kPanelsPerBlock;
-    for (int64_t p0 = 0; p0 < panels.count; p0 += per_block) {
-        int64_t p1 = std::min(p0 + per_block, panels.count);
-        if (ap != nullptr) pack_a<Arch, packed>(ap, a, lda, panels, p0, p1, kc);
-        for (int64_t p = p0; p < p1; ++p) {
-            int64_t i0 = panels.start(p), m = panels.start(p + 1) - i0;
-            const float* panel = ap != nullptr ? ap + (p - p0) * panel_size : a_rows(i0);
-            int64_t panel_ld = ap != nullptr ? MR : lda;  // (by_row_packed ignores it)
-            MicroKernel kernel = kernels[m];
-            for (int64_t jr = 0; jr < nc; jr += NR) {
-                int64_t n = std::min(NR, nc - jr);
-                float* tile = c + i0 * ldc + jr;
-                if (n < NR && b.edge != nullptr)
-                    kernel(kc, panel, panel_ld, b.edge, NR, alpha, beta, tile, ldc, n);
-                else
-                    kernel(kc, panel, panel_ld, b.data + jr * b.panel_step, b.row_stride, alpha, beta, tile, ldc, n);
+
+    // panels per chunk: enough flops to pay for a thread, and (transposed A) up to a whole packed
+    // block, but small enough that every thread gets a few chunks to even out their speeds
+    const double panel_flops = 2.0 * MR * double(nc) * double(kc);
+    const int64_t share = (panels.count + 2 * num_threads() - 1) / (2 * num_threads());
+    const int64_t grain = std::max({int64_t(kMinChunkFlops / panel_flops) + 1, std::min(per_block, share), int64_t(1)});
+
+    parallel_for(0, panels.count, grain, [&](int64_t q0, int64_t q1) {
+        float* ap = pack ? thread_scratch(0, Blocking<Arch>::kPanelsPerBlock * panel_size) : nullptr;
+        for (int64_t p0 = q0; p0 < q1; p0 += per_block) {
+            int64_t p1 = std::min(p0 + per_block, q1);
+            if (pack) pack_a<Arch, packed>(ap, a, lda, panels, p0, p1, kc);
+            for (int64_t p = p0; p < p1; ++p) {
+                int64_t i0 = panels.start(p), m = panels.start(p + 1) - i0;
+                const float* panel = pack ? ap + (p - p0) * panel_size : a_rows(i0);
+                int64_t panel_ld = pack ? MR : lda;  // (by_row_packed ignores it)
+                MicroKernel kernel = kernels[m];
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    int64_t n = std::min(NR, nc - jr);
+                    float* tile = c + i0 * ldc + jr;
+                    if (n < NR && b.edge != nullptr)
+                        kernel(kc, panel, panel_ld, b.edge, NR, alpha, beta, tile, ldc, n);
+                    else
+                        kernel(kc, panel, panel_ld, b.data + jr * b.panel_step, b.row_stride, alpha, beta, tile, ldc,
+                               n);
+                }
             }
         }
-    }
+    });
 }
 
 // Chooses the A panel layout from trans_a (see PanelLayout).
 template <class Arch>
 void multiply_block(bool trans_a, const float* a, int64_t lda, const BPanels& b, float* c, int64_t ldc, int64_t M,
-                    int64_t nc, int64_t kc, float alpha, float beta, float* ap) {
+                    int64_t nc, int64_t kc, float alpha, float beta, bool pack) {
     if (trans_a)
-        multiply_block<Arch, PanelLayout::by_depth>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, ap);
+        multiply_block<Arch, PanelLayout::by_depth>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, pack);
     else
-        multiply_block<Arch, PanelLayout::by_row>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, ap);
+        multiply_block<Arch, PanelLayout::by_row>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, pack);
 }
 
-// The packing space of one thread, kept between calls (core/simd.hpp: thread_scratch).
+// The B packing space of the calling thread, kept between calls (core/simd.hpp: thread_scratch).
+// (Each thread's A packing space is slot 0, taken in multiply_block by the thread that packs.)
 template <class Arch>
-struct Workspace {
-    using Blk = Blocking<Arch>;
-    float* ap = thread_scratch(0, Blk::kPanelsPerBlock * Blk::MR * Blk::KC);         // an A block
-    float* bp = thread_scratch(1, Blk::KC * block_columns<Arch>());                 // a B block
-    float* edge = thread_scratch(2, Blk::KC * kNR<Arch>);                           // one B micro-panel
+struct BWorkspace {
+    float* bp = thread_scratch(1, Blocking<Arch>::KC * block_columns<Arch>());  // a B block
+    float* edge = thread_scratch(2, Blocking<Arch>::KC * kNR<Arch>);            // one B micro-panel
 };
 
 // Whether a product is small enough to read A and B where they are (see the file header).
@@ -372,7 +397,8 @@ bool in_place(bool trans_b, int64_t M, int64_t K) {
 // One product, the whole loop nest of the file header.
 template <class Arch>
 void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-              const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Workspace<Arch>& ws) {
+              const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+    const BWorkspace<Arch> ws;  // this thread's: a batch may run products on several threads
     constexpr int64_t KC = Blocking<Arch>::KC;
     const int64_t NC = block_columns<Arch>();
     bool small = in_place<Arch>(trans_b, M, K);
@@ -383,10 +409,11 @@ void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float
             // op(B)[pc, jc] and op(A)[0, pc], wherever the transposes put them
             const float* b = trans_b ? B + jc * ldb + pc : B + pc * ldb + jc;
             const float* a = trans_a ? A + pc * lda : A + pc;
+            // B is packed once by this thread, then read by every thread that multiplies panels
             BPanels panels =
                 small ? b_in_place<Arch>(ws.edge, b, ldb, kc, nc) : pack_b<Arch>(ws.bp, b, ldb, trans_b, kc, nc);
             multiply_block<Arch>(trans_a, a, lda, panels, C + jc, ldc, M, nc, kc, alpha, pc == 0 ? beta : 1.0f,
-                                 small ? nullptr : ws.ap);
+                                 !small);
         }
     }
 }
@@ -409,27 +436,30 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
         for (int64_t i = 0; i < batch; ++i) scale_c(C + i * stride_c, ldc, M, N, beta);
         return;
     }
-    const Workspace<Arch> ws;
-
     // A batch that broadcasts one B (stride_b == 0) that fits a single block packs it once for
     // all its products, unless each product is small enough to read B in place anyway.
-    if (stride_b == 0 && K <= Blocking<Arch>::KC && N <= block_columns<Arch>() && !in_place<Arch>(trans_b, M, K)) {
-        BPanels panels = pack_b<Arch>(ws.bp, B, ldb, trans_b, K, N);
-        for (int64_t i = 0; i < batch; ++i)
-            multiply_block<Arch>(trans_a, A + i * stride_a, lda, panels, C + i * stride_c, ldc, M, N, K, alpha, beta,
-                                 ws.ap);
-        return;
-    }
-    for (int64_t i = 0; i < batch; ++i)
-        gemm_one<Arch>(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
-                       C + i * stride_c, ldc, ws);
-}
+    const bool shared_b =
+        stride_b == 0 && K <= Blocking<Arch>::KC && N <= block_columns<Arch>() && !in_place<Arch>(trans_b, M, K);
+    const BPanels panels = shared_b ? pack_b<Arch>(BWorkspace<Arch>().bp, B, ldb, trans_b, K, N) : BPanels{};
 
-// Threads (not built yet): the products of a batch are independent; inside one product, the
-// panels of multiply_block are. A pool would pack each B block once (shared, after a barrier),
-// give each thread a contiguous range of panels and its own thread_scratch for Ap, and sum
-// nothing across threads, so every element of C is computed by one thread in the same order
-// whatever the thread count: results do not depend on it.
+    // Threads take whole products when there are enough to go around (or each is too small to
+    // split); otherwise the products run one after the other and each splits its row panels.
+    // Either way each element of C comes out of the same micro-kernel calls: bitwise the same
+    // for any thread count.
+    const double product_flops = 2.0 * double(M) * double(N) * double(K);
+    const bool split_batch = batch >= 2 * num_threads() || product_flops < 4 * kMinChunkFlops;
+    const int64_t grain = split_batch ? int64_t(kMinChunkFlops / product_flops) + 1 : batch;
+    parallel_for(0, batch, grain, [&](int64_t b0, int64_t b1) {
+        for (int64_t i = b0; i < b1; ++i) {
+            if (shared_b)
+                multiply_block<Arch>(trans_a, A + i * stride_a, lda, panels, C + i * stride_c, ldc, M, N, K, alpha,
+                                     beta, true);
+            else
+                gemm_one<Arch>(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
+                               C + i * stride_c, ldc);
+        }
+    });
+}
 
 // This copy of the file serves the arch its compiler flags target (see core/simd.hpp).
 template void GemmKernel::operator()(KernelArch, bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,

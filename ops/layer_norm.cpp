@@ -19,10 +19,12 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/simd.hpp"
 #include "ops/layer_norm_kernel.hpp"
 
 #include <cmath>
+#include <vector>
 
 namespace ag {
 
@@ -82,17 +84,41 @@ void layer_norm_backward_reference(float* dx, float* dweight, float* dbias, cons
 }
 
 // --- the kernels at the active SIMD level ------------------------------------------------------
+// Threads take chunks of rows (row_grain, core/parallel.hpp). The forward's rows are independent.
+// The backward's dweight and dbias sum over every row: each chunk of rows adds into its own
+// partial, and the partials are added in chunk order. The chunks depend only on the shape, so
+// the results are bitwise the same for any thread count.
 
 void layer_norm_forward(float* out, float* mean, float* rstd, const float* x, const float* weight, const float* bias,
                         float eps, int64_t rows, int64_t cols) {
-    simd_dispatch(LayerNormForwardKernel{}, layer_norm_forward_reference, out, mean, rstd, x, weight, bias, eps, rows,
-                  cols);
+    parallel_for(0, rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+        const int64_t o = r0 * cols;
+        simd_dispatch(LayerNormForwardKernel{}, layer_norm_forward_reference, out + o, mean + r0, rstd + r0, x + o,
+                      weight, bias, eps, r1 - r0, cols);
+    });
 }
 
 void layer_norm_backward(float* dx, float* dweight, float* dbias, const float* x, const float* mean, const float* rstd,
                          const float* weight, const float* dout, int64_t rows, int64_t cols) {
-    simd_dispatch(LayerNormBackwardKernel{}, layer_norm_backward_reference, dx, dweight, dbias, x, mean, rstd, weight,
-                  dout, rows, cols);
+    // rows [r0, r1), adding their share of dweight and dbias into dw and db
+    auto backward_rows = [&](int64_t r0, int64_t r1, float* dw, float* db) {
+        const int64_t o = r0 * cols;
+        simd_dispatch(LayerNormBackwardKernel{}, layer_norm_backward_reference, dx + o, dw, db, x + o, mean + r0,
+                      rstd + r0, weight, dout + o, r1 - r0, cols);
+    };
+    const int64_t grain = row_grain(cols);
+    if (rows <= grain) return backward_rows(0, rows, dweight, dbias);  // one chunk: add straight in
+    // one zeroed partial (dweight, dbias) per chunk, then added in chunk order
+    std::vector<float> partials(static_cast<size_t>(num_chunks(0, rows, grain) * 2 * cols), 0.0f);
+    parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
+        float* partial = partials.data() + r0 / grain * 2 * cols;
+        backward_rows(r0, r1, dweight ? partial : nullptr, dbias ? partial + cols : nullptr);
+    });
+    for (const float* partial = partials.data(); partial < partials.data() + partials.size(); partial += 2 * cols)
+        for (int64_t c = 0; c < cols; ++c) {
+            if (dweight) dweight[c] += partial[c];
+            if (dbias) dbias[c] += partial[cols + c];
+        }
 }
 
 // --- the op -----------------------------------------------------------------------------------

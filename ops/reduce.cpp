@@ -17,6 +17,7 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/simd.hpp"
 #include "ops/reduce_kernel.hpp"
 
@@ -125,10 +126,31 @@ void sum_kernel(float* out, const float* x, const Shape& shape, const Reduction&
     if (split == ndim) split = 0;  // every axis reduced: one row holding all of x
     int64_t rows = 1, cols = 1;
     for (int d = 0; d < ndim; ++d) (d < split ? rows : cols) *= shape[d];
-    if (split == 0 || !plan.reduced[0])
-        simd_dispatch(SumRowsKernel{}, reference, out, x, rows, cols);  // the trailing axes [split, ndim)
-    else
+    if (simd_level() == SimdLevel::scalar) return reference();
+    if (split != 0 && plan.reduced[0]) {
         simd_dispatch(SumColumnsKernel{}, reference, out, x, rows, cols);  // the leading axes [0, split)
+        return;
+    }
+    // the trailing axes [split, ndim). Threads take chunks of short rows, or of one long row's
+    // columns, whose partial sums are added in chunk order: the chunks depend only on the shape,
+    // so the sums are bitwise the same for any thread count.
+    if (cols <= kChunkFloats) {
+        parallel_for(0, rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+            simd_dispatch(SumRowsKernel{}, reference, out + r0, x + r0 * cols, r1 - r0, cols);
+        });
+        return;
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* row = x + r * cols;
+        out[r] = parallel_reduce(
+            0, cols, kChunkFloats, 0.0f,
+            [&](int64_t c0, int64_t c1) {
+                float part = 0.0f;
+                simd_dispatch(SumRowsKernel{}, reference, &part, row + c0, 1, c1 - c0);
+                return part;
+            },
+            [](float total, float part) { return total + part; });
+    }
 }
 
 }  // namespace

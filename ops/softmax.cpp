@@ -21,6 +21,7 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/simd.hpp"
 #include "ops/softmax_kernel.hpp"
 
@@ -117,21 +118,36 @@ void log_softmax_backward_reference(float* dx, const float* out, const float* do
 }
 
 // --- the kernels at the active SIMD level ------------------------------------------------------
+// Rows are independent: threads take chunks of rows (row_grain, core/parallel.hpp), and every row
+// is computed the same way whichever thread has it, so results do not depend on the thread count.
 
 void softmax_forward(float* out, const float* x, int64_t rows, int64_t cols) {
-    simd_dispatch(SoftmaxForwardKernel{}, softmax_forward_reference, out, x, rows, cols);
+    parallel_for(0, rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+        simd_dispatch(SoftmaxForwardKernel{}, softmax_forward_reference, out + r0 * cols, x + r0 * cols, r1 - r0,
+                      cols);
+    });
 }
 
 void softmax_backward(float* dx, const float* out, const float* dout, int64_t rows, int64_t cols) {
-    simd_dispatch(SoftmaxBackwardKernel{}, softmax_backward_reference, dx, out, dout, rows, cols);
+    parallel_for(0, rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+        const int64_t o = r0 * cols;
+        simd_dispatch(SoftmaxBackwardKernel{}, softmax_backward_reference, dx + o, out + o, dout + o, r1 - r0, cols);
+    });
 }
 
 void log_softmax_forward(float* out, const float* x, int64_t rows, int64_t cols) {
-    simd_dispatch(LogSoftmaxForwardKernel{}, log_softmax_forward_reference, out, x, rows, cols);
+    parallel_for(0, rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+        simd_dispatch(LogSoftmaxForwardKernel{}, log_softmax_forward_reference, out + r0 * cols, x + r0 * cols,
+                      r1 - r0, cols);
+    });
 }
 
 void log_softmax_backward(float* dx, const float* out, const float* dout, int64_t rows, int64_t cols) {
-    simd_dispatch(LogSoftmaxBackwardKernel{}, log_softmax_backward_reference, dx, out, dout, rows, cols);
+    parallel_for(0, rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+        const int64_t o = r0 * cols;
+        simd_dispatch(LogSoftmaxBackwardKernel{}, log_softmax_backward_reference, dx + o, out + o, dout + o, r1 - r0,
+                      cols);
+    });
 }
 
 // --- the ops ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/simd.hpp"
 #include "ops/unary_kernel.hpp"
 #include "ops/unary_table.hpp"
@@ -46,18 +47,27 @@ template <class Op>
 Tensor unary_op(std::string_view name, Op op, const Tensor& x) {
     check(x.defined(), name, "the input is an undefined tensor");
     Tensor out = empty(x.shape());
-    simd_dispatch(
-        UnaryForwardKernel<Op>{op},
-        [op](float* y, const float* in, int64_t n) { unary_forward_reference(op, y, in, n); }, out.data(),
-        x.data(), x.numel());
+    // threads take chunks of kChunkFloats elements (core/parallel.hpp); each element is computed
+    // the same way whichever chunk holds it
+    float* y = out.data();
+    const float* in = x.data();
+    parallel_for(0, x.numel(), kChunkFloats, [&](int64_t i0, int64_t i1) {
+        simd_dispatch(
+            UnaryForwardKernel<Op>{op}, [op](float* y, const float* in, int64_t n) { unary_forward_reference(op, y, in, n); },
+            y + i0, in + i0, i1 - i0);
+    });
     record(out, name, {x}, [op, x](const Tensor& out, const Tensor& dout) -> Grads {
         Tensor dx = empty(x.shape());
-        simd_dispatch(
-            UnaryBackwardKernel<Op>{op},
-            [op](float* d, const float* dy, const float* in, const float* y, int64_t n) {
-                unary_backward_reference(op, d, dy, in, y, n);
-            },
-            dx.data(), dout.data(), x.data(), out.data(), x.numel());
+        float* d = dx.data();
+        const float *dy = dout.data(), *in = x.data(), *y = out.data();
+        parallel_for(0, x.numel(), kChunkFloats, [&](int64_t i0, int64_t i1) {
+            simd_dispatch(
+                UnaryBackwardKernel<Op>{op},
+                [op](float* d, const float* dy, const float* in, const float* y, int64_t n) {
+                    unary_backward_reference(op, d, dy, in, y, n);
+                },
+                d + i0, dy + i0, in + i0, y + i0, i1 - i0);
+        });
         return {dx};
     });
     return out;

@@ -4,6 +4,9 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/simd.hpp"
+#include "optim/adam_kernel.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -25,31 +28,41 @@ void validate(const AdamOptions& o, std::string_view op) {
 
 }  // namespace
 
-void adam_update_reference(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq_or_null,
-                           const float* grad, int64_t n, AdamStep s) {
-    // the float scalars, each computed in double and rounded once (as PyTorch passes them)
-    const float beta1 = static_cast<float>(s.beta1);
-    const float beta2 = static_cast<float>(s.beta2);
-    const float one_minus_beta1 = static_cast<float>(1.0 - s.beta1);
-    const float one_minus_beta2 = static_cast<float>(1.0 - s.beta2);
-    const float weight_decay = static_cast<float>(s.weight_decay);
-    const float decay = static_cast<float>(1.0 - s.lr * s.weight_decay);  // AdamW's shrink factor
-    const float step_size = static_cast<float>(s.lr / s.bias_correction1);
-    const float bias_correction2_sqrt = static_cast<float>(std::sqrt(s.bias_correction2));
-    const float eps = static_cast<float>(s.eps);
+namespace {
 
+// The float scalars of one update, each computed in double and rounded once (as PyTorch passes them).
+AdamScalars adam_scalars(const AdamStep& s) {
+    return AdamScalars{
+        static_cast<float>(s.beta1),
+        static_cast<float>(s.beta2),
+        static_cast<float>(1.0 - s.beta1),
+        static_cast<float>(1.0 - s.beta2),
+        static_cast<float>(s.weight_decay),
+        static_cast<float>(1.0 - s.lr * s.weight_decay),  // AdamW's shrink factor
+        static_cast<float>(s.lr / s.bias_correction1),
+        static_cast<float>(std::sqrt(s.bias_correction2)),
+        static_cast<float>(s.eps),
+        s.decoupled,
+    };
+}
+
+}  // namespace
+
+void adam_update_reference(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq_or_null,
+                           const float* grad, int64_t n, AdamStep step) {
+    const AdamScalars s = adam_scalars(step);
     for (int64_t i = 0; i < n; ++i) {
         float p = param[i];
         float g = grad[i];
         // weight decay: decoupled shrink (AdamW) or L2 gradient (Adam)
         if (s.decoupled) {
-            p = p * decay;
-        } else if (weight_decay != 0.0f) {
-            g = g + weight_decay * p;
+            p = p * s.decay;
+        } else if (s.weight_decay != 0.0f) {
+            g = g + s.weight_decay * p;
         }
         // moments
-        float m = exp_avg[i] * beta1 + one_minus_beta1 * g;
-        float v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g;
+        float m = exp_avg[i] * s.beta1 + s.one_minus_beta1 * g;
+        float v = exp_avg_sq[i] * s.beta2 + s.one_minus_beta2 * g * g;
         exp_avg[i] = m;
         exp_avg_sq[i] = v;
         if (max_exp_avg_sq_or_null != nullptr) {
@@ -57,9 +70,24 @@ void adam_update_reference(float* param, float* exp_avg, float* exp_avg_sq, floa
             max_exp_avg_sq_or_null[i] = v;
         }
         // bias-corrected step
-        float denom = std::sqrt(v) / bias_correction2_sqrt + eps;
-        param[i] = p - step_size * (m / denom);
+        float denom = std::sqrt(v) / s.bias_correction2_sqrt + s.eps;
+        param[i] = p - s.step_size * (m / denom);
     }
+}
+
+void adam_update(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq_or_null, const float* grad,
+                 int64_t n, AdamStep step) {
+    const AdamScalars s = adam_scalars(step);
+    auto reference = [&step](float* p, float* m, float* v, float* v_max, const float* g, int64_t count, AdamScalars) {
+        adam_update_reference(p, m, v, v_max, g, count, step);
+    };
+    // threads take chunks of kChunkFloats parameters; each element is updated on its own, so the
+    // results do not depend on the thread count
+    parallel_for(0, n, kChunkFloats, [&](int64_t i0, int64_t i1) {
+        float* v_max = max_exp_avg_sq_or_null != nullptr ? max_exp_avg_sq_or_null + i0 : nullptr;
+        simd_dispatch(AdamKernel{}, reference, param + i0, exp_avg + i0, exp_avg_sq + i0, v_max, grad + i0, i1 - i0,
+                      s);
+    });
 }
 
 // --- Adam ----------------------------------------------------------------------------------------
@@ -102,7 +130,7 @@ void Adam::step() {
             double t = static_cast<double>(st.step);
             AdamStep s{o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, 1.0 - std::pow(o.beta1, t),
                        1.0 - std::pow(o.beta2, t), decoupled_};
-            adam_update_reference(p.data(), st.exp_avg.data(), st.exp_avg_sq.data(),
+            adam_update(p.data(), st.exp_avg.data(), st.exp_avg_sq.data(),
                                   o.amsgrad ? st.max_exp_avg_sq.data() : nullptr, grad.data(), p.numel(), s);
         }
     }

@@ -50,6 +50,11 @@ struct AdamStep {
 void adam_update_reference(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq_or_null,
                            const float* grad, int64_t n, AdamStep step);
 
+/// The same update with the SIMD kernel of the active level (optim/adam_kernel.cpp), on threads
+/// over chunks of the n floats; what Adam::step runs.
+void adam_update(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq_or_null, const float* grad,
+                 int64_t n, AdamStep step);
+
 /// Adam with L2 weight decay (see the file header).
 class Adam : public Optimizer {
 public:

@@ -11,9 +11,12 @@
 
 namespace ag {
 
-void Optimizer::zero_grad() {
+void Optimizer::zero_grad(bool set_to_none) {
     for (int g = 0; g < group_count(); ++g)
-        for (const Tensor& p : group_params(g)) p.zero_grad();
+        for (const Tensor& p : group_params(g)) {
+            if (set_to_none) p.set_grad(Tensor());
+            else p.zero_grad();
+        }
 }
 
 const std::vector<Tensor>& Optimizer::params(int group) const {

@@ -3,7 +3,7 @@
 //
 // A training step reads:
 //
-//   opt.zero_grad();                      // grads := 0 (buffers kept)
+//   opt.zero_grad();                      // grads dropped (zero_grad(false): := 0, buffers kept)
 //   loss.backward();                      // grads += dloss/dparam
 //   clip_grad_norm(opt.all_params(), 1);  // optional (clip.hpp)
 //   opt.set_lr(schedule.lr_at(step));     // optional (lr_scheduler.hpp)
@@ -47,8 +47,11 @@ public:
 
     /// Updates every parameter that has a gradient, one fused pass each, under NoGradGuard.
     virtual void step() = 0;
-    /// Fills every parameter's gradient with zeros, keeping the buffers (Tensor::zero_grad).
-    void zero_grad();
+    /// Drops every parameter's gradient (PyTorch 2's default, set_to_none = true): the next
+    /// backward hands its gradient over instead of adding it to zeros, and a parameter no
+    /// gradient reaches is skipped by step(). With set_to_none = false, fills them with zeros
+    /// and keeps the buffers (Tensor::zero_grad).
+    void zero_grad(bool set_to_none = true);
 
     /// Number of parameter groups.
     int num_groups() const { return group_count(); }

@@ -61,6 +61,9 @@ TEST_CASE("autograd: sum_to reduces leading and size-1 dimensions") {
     // NOTE: tensor({{14}, {22}, {30}}) would be ambiguous (1-D list of braced floats, or 2-D): spell the shape
     check_close(sum_to(g3, Shape{3, 1}, "t"), tensor({0 + 1 + 6 + 7, 2 + 3 + 8 + 9, 4 + 5 + 10 + 11}, Shape{3, 1}));
     check_close(sum_to(g3, Shape{2}, "t"), tensor({30.0f, 36.0f}));
+    // trailing dimensions (the block-sum fast path), with and without a leading 1
+    check_close(sum_to(g3, Shape{3, 2}, "t"), tensor({0 + 6, 1 + 7, 2 + 8, 3 + 9, 4 + 10, 5 + 11}, Shape{3, 2}));
+    check_close(sum_to(g3, Shape{1, 1, 2}, "t"), tensor({30.0f, 36.0f}, Shape{1, 1, 2}));
     CHECK(sum_to(g3, Shape{}, "t").item() == 66.0f);
     CHECK(error_of([&] { sum_to(g3, Shape{4, 2}, "mul"); }) ==
           "[mul] gradient of shape (2, 3, 2) cannot be summed to the input's shape (4, 2)");
@@ -207,4 +210,23 @@ TEST_CASE("autograd: grad mode is per thread") {
     other.join();
     CHECK(other_thread_records);
     CHECK_FALSE(grad_enabled());
+}
+
+TEST_CASE("autograd: a leaf takes over a gradient nothing else sees, and copies a shared one") {
+    // exp's backward makes a fresh tensor: the leaf's grad is that buffer (no copy); still right
+    Tensor x = tensor({0.0f, 1.0f});
+    x.requires_grad_();
+    sum(exp(x)).backward();
+    check_close(x.grad(), tensor({1.0f, std::exp(1.0f)}));
+    // add's backward returns dout for both inputs: each leaf must get its own buffer, so scaling
+    // one in place (as clip_grad_norm does) leaves the other alone
+    Tensor a = tensor({1.0f, 2.0f}), b = tensor({3.0f, 4.0f});
+    a.requires_grad_(), b.requires_grad_();
+    sum(a + b).backward();
+    CHECK(a.grad().data() != b.grad().data());
+    a.grad().data()[0] = 5.0f;
+    CHECK(b.grad().to_vector() == std::vector<float>{1.0f, 1.0f});
+    // and a second backward accumulates into the taken-over buffer
+    sum(exp(x)).backward();
+    check_close(x.grad(), tensor({2.0f, 2.0f * std::exp(1.0f)}));
 }

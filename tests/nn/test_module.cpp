@@ -150,13 +150,16 @@ TEST_CASE("Module train/eval reach every module below") {
     }
 }
 
-TEST_CASE("Module zero_grad zeroes every parameter's gradient") {
+TEST_CASE("Module zero_grad drops every parameter's gradient, or zeroes it") {
     Generator gen(0);
     Block block(gen);
     block.eval();
     sum(block(randn({2, 3, 4}, gen))).backward();
     for (const Tensor& p : block.parameters()) REQUIRE(p.grad().defined());
     block.zero_grad();
+    for (const Tensor& p : block.parameters()) CHECK(!p.grad().defined());
+    sum(block(randn({2, 3, 4}, gen))).backward();
+    block.zero_grad(false);
     for (const NamedTensor& p : block.named_parameters()) {
         CAPTURE(p.name);
         CHECK(p.tensor.grad().defined());  // kept, for the next backward to accumulate into

@@ -1,6 +1,7 @@
 // test_binary.cpp: add, sub, mul, div: values, broadcasting, gradients, errors, and the SIMD
 // kernel against the reference kernel at every SIMD level.
 #include "simd_testing.hpp"
+#include "thread_testing.hpp"
 #include "testing.hpp"
 
 using namespace ag;
@@ -51,6 +52,7 @@ TEST_CASE("binary: gradcheck on awkward sizes and broadcasts") {
         for (const F& f : {add_f, sub_f, mul_f}) {
             CHECK_GRADCHECK(f, {param({n}, 1), param({n}, 2)});
             CHECK_GRADCHECK(f, {param({3, n}, 3), param({n}, 4)});        // row broadcast (bias)
+            CHECK_GRADCHECK(f, {param({2, 3, n}, 7), param({3, n}, 8)});  // trailing block broadcast
             CHECK_GRADCHECK(f, {param({2, 1, n}, 5), param({3, 1}, 6)});  // both broadcast
             CHECK_GRADCHECK(f, {param({n, 2}, 7), param({}, 8)});         // scalar
         }
@@ -89,6 +91,8 @@ TEST_CASE("binary: SIMD kernel matches the reference bit for bit at every level"
         cases.push_back({{1}, {3, n}});       // a scalar of shape (1,)
         cases.push_back({{3, n}, {n}});       // b a bias row
         cases.push_back({{1, 1, n}, {2, 3, n}});  // a a row of shape (1, 1, D)
+        cases.push_back({{2, 3, n}, {3, n}});     // b a trailing block (position table)
+        cases.push_back({{1, 3, n}, {2, 3, n}});  // a a trailing block with a leading 1
     }
     cases.push_back({{3, 1}, {1, 4}});  // the reference's general broadcast
     using Fn = Tensor (*)(const Tensor&, const Tensor&);
@@ -109,4 +113,17 @@ TEST_CASE("binary: SIMD kernel matches the reference bit for bit at every level"
             }
         }
     }
+}
+
+TEST_CASE("binary: same-shape, scalar and bias layouts give the same bits on 1, 2 and 3 threads") {
+    // 100001 floats in one row (chunks of columns) and 900 rows of 77 (chunks of rows)
+    const int64_t n = 100001, rows = 900, cols = 77;
+    Tensor a = tensor(ag::testing::uniform_floats(n, 61), {n}), b = tensor(ag::testing::uniform_floats(n, 62), {n});
+    Tensor m = tensor(ag::testing::uniform_floats(rows * cols, 63), {rows, cols});
+    Tensor bias = tensor(ag::testing::uniform_floats(cols, 64), {cols});
+    ag::testing::check_same_bits_on_threads([&] {
+        std::vector<float> sum_ab = add(a, b).to_vector(), quotient = div(a, b).to_vector();
+        std::vector<float> scaled = (a * 3.0f).to_vector(), biased = sub(m, bias).to_vector();
+        return ag::testing::concat({&sum_ab, &quotient, &scaled, &biased});
+    });
 }

@@ -2,6 +2,7 @@
 // rows, flattened inputs, gradcheck on awkward sizes, error messages, and the SIMD kernels against
 // the reference kernels at every SIMD level.
 #include "simd_testing.hpp"
+#include "thread_testing.hpp"
 #include "testing.hpp"
 
 #include <cmath>
@@ -372,4 +373,22 @@ TEST_CASE("cross_entropy SIMD kernels match the reference at every level") {
             }
         }
     }
+}
+
+TEST_CASE("cross_entropy: forward and backward give the same bits on 1, 2 and 3 threads") {
+    // 500 rows of 101 classes: 50500 floats, two chunks of row_grain(101) = 324 rows; class
+    // weights, label smoothing and an ignored class in play
+    const int64_t rows = 500, cols = 101;
+    const std::vector<float> z = ag::testing::uniform_floats(rows * cols, 31, -4.0f, 4.0f);
+    const std::vector<float> weight = ag::testing::uniform_floats(cols, 32, 0.5f, 2.0f);
+    const std::vector<float> dloss = ag::testing::uniform_floats(rows, 33);
+    std::vector<float> targets(rows);
+    for (int64_t r = 0; r < rows; ++r) targets[r] = static_cast<float>((r * 37) % cols);
+    ag::testing::check_same_bits_on_threads([&] {
+        std::vector<float> loss(rows), lse(rows), dz(z.size());
+        cross_entropy_forward(loss.data(), lse.data(), z.data(), targets.data(), weight.data(), 0.1f, 5, rows, cols);
+        cross_entropy_backward(dz.data(), z.data(), lse.data(), targets.data(), weight.data(), dloss.data(), 0.1f, 5,
+                               rows, cols);
+        return ag::testing::concat({&loss, &lse, &dz});
+    });
 }

@@ -2,6 +2,7 @@
 // identity and all-zero cases, its errors, and the SIMD kernel against the reference bit for bit
 // at every SIMD level.
 #include "simd_testing.hpp"
+#include "thread_testing.hpp"
 #include "testing.hpp"
 
 #include <cmath>
@@ -255,4 +256,19 @@ TEST_CASE("dropout SIMD kernel decides u == p exactly as the reference") {
             testing::check_identical(out, expected);
         }
     }
+}
+
+TEST_CASE("dropout: the same bits on 1, 2 and 3 threads, and still the reference's") {
+    // 100003 floats: four chunks of kChunkFloats = 32768, the last one not a multiple of 4. Each
+    // chunk must start at its own Philox block (first + i0 / 4), which the reference checks.
+    const int64_t n = 100003;
+    const std::vector<float> x = ag::testing::uniform_floats(n, 41);
+    std::vector<float> expected(n);
+    dropout_forward_reference(expected.data(), x.data(), n, 0.3f, 77, 5);
+    ag::testing::check_same_bits_on_threads([&] {
+        std::vector<float> y(n);
+        dropout_forward(y.data(), x.data(), n, 0.3f, 77, 5);
+        CHECK(y == expected);
+        return y;
+    });
 }

@@ -9,6 +9,7 @@
 #include "core/simd.hpp"
 #include "simd_testing.hpp"
 #include "testing.hpp"
+#include "thread_testing.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -213,4 +214,34 @@ TEST_CASE("simd_level: names, parsing, and switching level at run time") {
     CHECK(set_simd_level(before) == SimdLevel::scalar);
     CHECK(simd_level() == before);
     CHECK(simd_level_supported() >= SimdLevel::sse2);  // every x86-64 CPU has SSE2
+}
+
+TEST_CASE("gemm, gemm_batched: the same bits on 1, 2 and 3 threads") {
+    // Each shape is big enough to split (see kMinChunkFlops in ops/gemm_kernel.cpp):
+    //   301x257x300     22 row panels per block, two depth slices, a partial last column panel
+    //   37x(45x33x29)   threads take whole products (many small ones)
+    //   3x(200x150x300) threads split each product's panels (few big ones)
+    //   9x(70x50x40)    one B shared by the batch, packed once (stride_b = 0)
+    struct Case {
+        int64_t M, N, K, batch;
+        bool broadcast_b;
+    };
+    const Case cases[] = {{301, 257, 300, 1, false}, {45, 33, 29, 37, false}, {200, 150, 300, 3, false},
+                          {70, 50, 40, 9, true}};
+    for (const Case& cs : cases)
+        for (int t = 0; t < 4; ++t) {
+            const bool ta = t / 2, tb = t % 2;
+            INFO((ta ? "T" : "N"), (tb ? "T" : "N"), " M=", cs.M, " N=", cs.N, " K=", cs.K, " batch=", cs.batch);
+            const int64_t lda = ta ? cs.M : cs.K, ldb = tb ? cs.K : cs.N, ldc = cs.N;
+            const int64_t stride_a = cs.M * cs.K, stride_b = cs.broadcast_b ? 0 : cs.K * cs.N, stride_c = cs.M * cs.N;
+            const std::vector<float> a = ag::testing::uniform_floats(stride_a * cs.batch, 3);
+            const std::vector<float> b = ag::testing::uniform_floats(cs.broadcast_b ? cs.K * cs.N : stride_b * cs.batch, 4);
+            const std::vector<float> c0 = ag::testing::uniform_floats(stride_c * cs.batch, 5);
+            ag::testing::check_same_bits_on_threads([&] {
+                std::vector<float> c = c0;
+                gemm_batched(ta, tb, cs.M, cs.N, cs.K, 0.5f, a.data(), lda, stride_a, b.data(), ldb, stride_b, 2.0f,
+                             c.data(), ldc, stride_c, cs.batch);
+                return c;
+            });
+        }
 }

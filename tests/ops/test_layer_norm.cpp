@@ -2,6 +2,7 @@
 // with and without the affine weight and bias, error messages, and the SIMD kernels against the
 // reference kernels at every SIMD level.
 #include "simd_testing.hpp"
+#include "thread_testing.hpp"
 #include "testing.hpp"
 
 #include <cmath>
@@ -209,4 +210,20 @@ TEST_CASE("layer_norm SIMD kernels match the reference at every level") {
             }
         }
     }
+}
+
+TEST_CASE("layer_norm: forward and backward give the same bits on 1, 2 and 3 threads") {
+    // 700 rows of 129: 90300 floats, three chunks of row_grain(129) = 254 rows; the backward's
+    // dweight and dbias are sums over rows across chunks
+    const int64_t rows = 700, cols = 129;
+    const std::vector<float> x = ag::testing::uniform_floats(rows * cols, 21, -3.0f, 3.0f);
+    const std::vector<float> w = ag::testing::uniform_floats(cols, 22), b = ag::testing::uniform_floats(cols, 23);
+    const std::vector<float> dy = ag::testing::uniform_floats(rows * cols, 24);
+    ag::testing::check_same_bits_on_threads([&] {
+        std::vector<float> y(x.size()), mean(rows), rstd(rows), dx(x.size()), dw(cols, 0.5f), db(cols, -0.25f);
+        layer_norm_forward(y.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), 1e-5f, rows, cols);
+        layer_norm_backward(dx.data(), dw.data(), db.data(), x.data(), mean.data(), rstd.data(), w.data(), dy.data(),
+                            rows, cols);
+        return ag::testing::concat({&y, &mean, &rstd, &dx, &dw, &db});
+    });
 }

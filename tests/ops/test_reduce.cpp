@@ -2,6 +2,7 @@
 // every keepdim/axes combination, gradcheck over many axis sets on awkward sizes, the errors, and
 // the SIMD sums against the reference kernel at every SIMD level.
 #include "simd_testing.hpp"
+#include "thread_testing.hpp"
 #include "testing.hpp"
 
 #include <fmt/ranges.h>
@@ -281,4 +282,22 @@ TEST_CASE("sum and mean: SIMD kernels match the reference at every level") {
             }
         }
     }
+}
+
+TEST_CASE("sum: the same bits on 1, 2 and 3 threads, all axes, short rows and long rows") {
+    // all of 100001 floats and 2 rows of 70001 (partial sums of 32768-float chunks, added in chunk
+    // order), and 3000 rows of 50 (chunks of rows)
+    Tensor flat = tensor(ag::testing::uniform_floats(100001, 71), {100001});
+    Tensor long_rows = tensor(ag::testing::uniform_floats(2 * 70001, 72), {2, 70001});
+    Tensor short_rows = tensor(ag::testing::uniform_floats(3000 * 50, 73), {3000, 50});
+    ag::testing::check_same_bits_on_threads([&] {
+        std::vector<float> all = sum(flat).to_vector(), per_long = sum(long_rows, {1}).to_vector();
+        std::vector<float> per_short = sum(short_rows, {-1}).to_vector();
+        return ag::testing::concat({&all, &per_long, &per_short});
+    });
+    // and the chunked sum is still the sum: within the float bound n u Σ|x| of the reference
+    const std::vector<float> v = flat.to_vector();
+    double exact = 0, bound = 0;
+    for (float f : v) exact += f, bound += std::fabs(f);
+    CHECK(std::fabs(sum(flat).item() - exact) <= double(v.size()) * ag::testing::kUnitRoundoff * bound);
 }

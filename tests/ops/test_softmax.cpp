@@ -2,6 +2,7 @@
 // and rows, non-finite inputs, gradcheck on awkward sizes, error messages, and the SIMD kernels
 // against the reference kernels at every SIMD level.
 #include "simd_testing.hpp"
+#include "thread_testing.hpp"
 #include "testing.hpp"
 
 #include <cmath>
@@ -281,4 +282,45 @@ TEST_CASE("softmax and log_softmax SIMD kernels match the reference at every lev
             }
         }
     }
+}
+
+TEST_CASE("softmax forward on rows of 1 to 4 whole batches (held in registers, two rows at a time)") {
+    // C = 4..64 covers 1-4 batches at every level (W = 4, 8, 16); 5 rows: two pairs and a last row
+    // alone, with masked entries, a fully masked row and a NaN row (masked_rows). Tolerance: the
+    // bound of the test above, k = (2C + 8) u relative; masked entries outside the NaN rows are 0.
+    for (SimdLevel level : simd_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (int64_t cols : {4, 8, 12, 16, 24, 32, 48, 64})
+            for (int64_t rows : {1, 2, 5}) {
+                INFO("level ", std::string(simd_level_name(level)), ", rows ", rows, ", cols ", cols);
+                const int64_t n = rows * cols;
+                const double k = (2.0 * double(cols) + 8.0) * kUnitRoundoff;
+                const std::vector<float> x = masked_rows(rows, cols, static_cast<uint32_t>(n + 7));
+                std::vector<float> y(n), y_ref(n);
+                std::vector<double> tol(n);
+                softmax_forward(y.data(), x.data(), rows, cols);
+                softmax_forward_reference(y_ref.data(), x.data(), rows, cols);
+                for (int64_t i = 0; i < n; ++i) tol[i] = k * std::fabs(y_ref[i]) + 1e-37;
+                check_within(y, y_ref, tol);
+                int64_t masked_not_zero = 0;
+                for (int64_t i = 0; i < (rows == 5 ? 3 * cols : n); ++i)
+                    masked_not_zero += x[i] == -INFINITY && y[i] != 0.0f;
+                CHECK(masked_not_zero == 0);
+            }
+    }
+}
+
+TEST_CASE("softmax, log_softmax: forward and backward give the same bits on 1, 2 and 3 threads") {
+    // 1000 rows of 77: 77000 floats, three chunks of row_grain(77) = 425 rows
+    const int64_t rows = 1000, cols = 77;
+    const std::vector<float> x = ag::testing::uniform_floats(rows * cols, 11, -5.0f, 5.0f);
+    const std::vector<float> dy = ag::testing::uniform_floats(rows * cols, 12);
+    ag::testing::check_same_bits_on_threads([&] {
+        std::vector<float> y(x.size()), dx(x.size()), log_y(x.size()), log_dx(x.size());
+        softmax_forward(y.data(), x.data(), rows, cols);
+        softmax_backward(dx.data(), y.data(), dy.data(), rows, cols);
+        log_softmax_forward(log_y.data(), x.data(), rows, cols);
+        log_softmax_backward(log_dx.data(), log_y.data(), dy.data(), rows, cols);
+        return ag::testing::concat({&y, &dx, &log_y, &log_dx});
+    });
 }

@@ -2,6 +2,7 @@
 // recorded node's name, gradcheck on awkward sizes with inputs inside the op's domain, and the
 // SIMD kernels against the reference kernels at every SIMD level.
 #include "simd_testing.hpp"
+#include "thread_testing.hpp"
 #include "testing.hpp"
 
 #include <cmath>
@@ -268,4 +269,18 @@ TEST_CASE("unary: SIMD kernels match the reference at every level") {
             }
         }
     }
+}
+
+TEST_CASE("unary: forward and backward give the same bits on 1, 2 and 3 threads") {
+    // 100001 floats: four chunks of kChunkFloats = 32768, the last with a SIMD tail
+    const int64_t n = 100001;
+    Tensor x = tensor(ag::testing::uniform_floats(n, 51, -3.0f, 3.0f), {n}).requires_grad_();
+    Tensor w = tensor(ag::testing::uniform_floats(n, 52), {n});
+    ag::testing::check_same_bits_on_threads([&] {
+        x.zero_grad();
+        Tensor y = gelu(exp(x * 0.5f));
+        sum(y * w).backward();
+        std::vector<float> out = y.to_vector(), dx = x.grad().to_vector();
+        return ag::testing::concat({&out, &dx});
+    });
 }

@@ -1,8 +1,14 @@
 // test_adam.cpp: Adam and AdamW steps worked by hand (bias correction, L2 vs decoupled decay,
 // amsgrad), option validation, and state dicts that resume exactly or refuse to load.
 #include "optim/adam.hpp"
+#include "simd_testing.hpp"
 #include "testing.hpp"
+#include "thread_testing.hpp"
 #include "temp_dir.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
 
 using namespace ag;
 using namespace ag::testing;
@@ -271,4 +277,87 @@ TEST_CASE("Adam skips parameters without a gradient and keeps no state for them"
     b.set_grad(tensor({-3.0f}));
     opt.step();
     check_close(b, tensor({5.1f}), 1e-6f, 0);
+}
+
+namespace {
+
+// Inputs of one update of n parameters: p, g in [-1, 1], moments as after a few steps.
+struct AdamBuffers {
+    std::vector<float> p, g, m, v, v_max;
+    explicit AdamBuffers(int64_t n, uint32_t seed)
+        : p(uniform_floats(n, seed)), g(uniform_floats(n, seed + 1)), m(uniform_floats(n, seed + 2, -0.2f, 0.2f)),
+          v(uniform_floats(n, seed + 3, 0.0f, 0.05f)), v_max(uniform_floats(n, seed + 4, 0.0f, 0.05f)) {
+        // a zero gradient on a zero second moment: v stays 0 and the step is m / eps
+        g[0] = 0.0f;
+        v[0] = 0.0f;
+        if (n > 1) v_max[1] = 1.0f;  // amsgrad: a maximum that wins over v
+    }
+    void update(bool amsgrad, const AdamStep& s, bool simd) {
+        float* vm = amsgrad ? v_max.data() : nullptr;
+        auto n = static_cast<int64_t>(p.size());
+        if (simd)
+            adam_update(p.data(), m.data(), v.data(), vm, g.data(), n, s);
+        else
+            adam_update_reference(p.data(), m.data(), v.data(), vm, g.data(), n, s);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("adam_update: the SIMD kernel matches the reference at every level, awkward sizes, all variants") {
+    // The kernel does the reference's operations in the same order; only -ffp-contract=fast
+    // differs, fusing a*b + c into one rounding. So each result may move by a few roundings of
+    // the terms that make it (u = 2^-24), bounded per element from the inputs:
+    //   m:  4u (b1 |m0| + (1 - b1) |g'|)          v: 4u (b2 v0 + (1 - b2) g'^2)     (g' = g + wd p)
+    //   p:  8u (|p| + |step|) + lr' (dm / d + |m| dd / d^2)   where d = sqrt(v)/c2 + eps and
+    //       dd = dv / (2 sqrt(v) c2) (sqrt(dv) / c2 at v = 0) is what an error dv in v does to d
+    const double u = kUnitRoundoff;
+    for (SimdLevel level : simd_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (int variant = 0; variant < 4; ++variant) {
+            // plain Adam, Adam + L2, AdamW, AdamW + amsgrad; step 3
+            const bool decoupled = variant >= 2, amsgrad = variant == 3;
+            const double wd = variant == 0 ? 0.0 : 0.1, t = 3;
+            const AdamStep s{.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = wd,
+                             .bias_correction1 = 1 - std::pow(0.9, t), .bias_correction2 = 1 - std::pow(0.999, t),
+                             .decoupled = decoupled};
+            for (int64_t n : kAwkwardCols) {
+                CAPTURE(simd_level_name(level));
+                CAPTURE(variant);
+                CAPTURE(n);
+                const AdamBuffers before(n, 17);
+                AdamBuffers got = before, expected = before;
+                got.update(amsgrad, s, true);
+                expected.update(amsgrad, s, false);
+                const double step_size = s.lr / s.bias_correction1, c2 = std::sqrt(s.bias_correction2);
+                std::vector<double> tol_p(n), tol_m(n), tol_v(n);
+                for (int64_t i = 0; i < n; ++i) {
+                    const double p = before.p[i], m0 = before.m[i], v0 = before.v[i];
+                    const double gp = std::fabs(before.g[i]) + (decoupled ? 0.0 : wd * std::fabs(p));
+                    tol_m[i] = 4 * u * (0.9 * std::fabs(m0) + 0.1 * gp);
+                    tol_v[i] = 4 * u * (0.999 * v0 + 0.001 * gp * gp);
+                    const double v = amsgrad ? std::max<double>(expected.v_max[i], expected.v[i]) : expected.v[i];
+                    const double d = std::sqrt(v) / c2 + s.eps;
+                    const double dd = (v > 0 ? tol_v[i] / (2 * std::sqrt(v)) : std::sqrt(tol_v[i])) / c2 + 4 * u * d;
+                    const double m = std::fabs(expected.m[i]), step = step_size * m / d;
+                    tol_p[i] = 8 * u * (std::fabs(p) + step) + step_size * (tol_m[i] / d + m * dd / (d * d));
+                }
+                check_within(got.p, expected.p, tol_p);
+                check_within(got.m, expected.m, tol_m);
+                check_within(got.v, expected.v, tol_v);
+                if (amsgrad) check_within(got.v_max, expected.v_max, tol_v);
+            }
+        }
+    }
+}
+
+TEST_CASE("adam_update: the same bits on 1, 2 and 3 threads") {
+    // 100003 parameters: four chunks of kChunkFloats = 32768, the last with a SIMD tail
+    const AdamStep s{.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1,
+                     .bias_correction1 = 0.1, .bias_correction2 = 0.001, .decoupled = true};
+    check_same_bits_on_threads([&] {
+        AdamBuffers b(100003, 5);
+        b.update(true, s, true);
+        return concat({&b.p, &b.m, &b.v, &b.v_max});
+    });
 }

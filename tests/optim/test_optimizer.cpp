@@ -47,12 +47,21 @@ TEST_CASE("Optimizer set_lr and params check their arguments") {
     CHECK(opt.lr(0) == 1e-3);
 }
 
-TEST_CASE("Optimizer zero_grad fills gradients with zeros and keeps their buffers") {
+TEST_CASE("Optimizer zero_grad drops gradients, or with set_to_none = false zeroes their buffers") {
     Tensor a = param({3}, 1), b = param({2}, 2);
     a.set_grad(full({3}, 4.0f));
-    float* buffer = a.grad().data();
     SGD opt({a, b}, {.lr = 0.1});
     opt.zero_grad();
+    CHECK(!a.grad().defined());
+    CHECK(!b.grad().defined());
+    // a step with no gradients leaves the parameters alone
+    const std::vector<float> before = a.to_vector();
+    opt.step();
+    CHECK(a.to_vector() == before);
+
+    a.set_grad(full({3}, 4.0f));
+    float* buffer = a.grad().data();
+    opt.zero_grad(false);
     CHECK(a.grad().data() == buffer);
     CHECK(a.grad().to_vector() == std::vector<float>{0, 0, 0});
     CHECK(!b.grad().defined());  // no gradient: nothing to zero, none created

@@ -1,0 +1,252 @@
+// attention.cpp: fused multi-head scaled dot-product attention; the formulas are in attention.hpp.
+//
+// Every (batch, head) pair is an independent problem on strided slices of q, k, v:
+//   Q = q[b, :, h·Dh : (h+1)·Dh]   a [T, Dh] matrix whose rows are ld_q floats apart
+// gemm takes a leading dimension for each operand, so it reads a head in place: for q [B, T, D]
+// the head's first element is q + b·T·D + h·Dh and its rows are D apart; for the packed
+// qkv [B, T, 3D] they are 3D apart. The outputs (out, and dq, dk, dv in backward) are written the
+// same way, so each (b, h) writes its own rectangle and the pairs run in parallel without locks.
+//
+// Memory per (b, h): the scores [T, S] and, in backward, dP' [T, S] live in the thread's scratch
+// space; only P [B, H, T, S] is kept from forward to backward.
+#include "ops/attention.hpp"
+
+#include "core/autograd.hpp"
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/simd.hpp"
+#include "ops/dropout.hpp"
+#include "ops/gemm.hpp"
+#include "ops/softmax.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace ag {
+
+namespace {
+
+// A [B, L, *] buffer holding H heads side by side: head h of batch b starts at
+// data + b·L·row_stride + col + h·Dh, and its L rows are row_stride floats apart.
+template <class T>
+struct Heads {
+    T* data;
+    int64_t row_stride;  // floats from one row (position) to the next
+    int64_t col;         // first column of head 0 (q, k, v sit at 0, D, 2D of a packed qkv)
+    int64_t length;      // L: T for queries, S for keys and values
+    T* at(int64_t b, int64_t h, int64_t Dh) const { return data + b * length * row_stride + col + h * Dh; }
+};
+
+// The sizes and options shared by forward and backward.
+struct Problem {
+    int64_t B, T, S, H, Dh;
+    float scale;                // 1 / √Dh
+    const float* padding;       // [B, S] or null
+    const float* attn_mask;     // [T, S] or null
+    MaskType attn_mask_type;
+    bool is_causal;
+    float p;                    // dropout probability; 0 = no dropout
+    uint64_t seed, first;       // the dropout mask's Philox key and first counter
+    int64_t blocks_per_head;    // ⌈T·S / 4⌉ counters per (b, h)
+};
+
+// Sets the masked scores of batch b's [T, S] block to -inf (or adds the additive mask).
+void apply_masks(float* scores, int64_t b, const Problem& pr) {
+    const int64_t T = pr.T, S = pr.S;
+    if (pr.attn_mask) {
+        for (int64_t i = 0; i < T * S; ++i) {
+            if (pr.attn_mask_type == MaskType::Additive) scores[i] += pr.attn_mask[i];
+            else if (pr.attn_mask[i] != 0.0f) scores[i] = -INFINITY;
+        }
+    }
+    if (pr.padding) {
+        // the padding keys are the same for every query row: find them once
+        const float* pad = pr.padding + b * S;
+        for (int64_t j = 0; j < S; ++j)
+            if (pad[j] != 0.0f)
+                for (int64_t i = 0; i < T; ++i) scores[i * S + j] = -INFINITY;
+    }
+    if (pr.is_causal)
+        for (int64_t i = 0; i < T; ++i)
+            for (int64_t j = i + 1; j < S; ++j) scores[i * S + j] = -INFINITY;
+}
+
+// dst = dropout(src) for head bh's [T, S] block (p == 1 drops everything: zeros).
+void drop(float* dst, const float* src, int64_t bh, const Problem& pr) {
+    const int64_t n = pr.T * pr.S;
+    if (pr.p >= 1.0f) std::fill_n(dst, n, 0.0f);
+    else dropout_forward(dst, src, n, pr.p, pr.seed, pr.first + static_cast<uint64_t>(bh * pr.blocks_per_head));
+}
+
+// d[i] *= s where kept[i] != 0, else 0 (as a multiply by s or 0, so the compiler vectorises it).
+void scale_where_kept(float* d, const float* kept, int64_t n, float s) {
+    for (int64_t i = 0; i < n; ++i) d[i] *= kept[i] != 0.0f ? s : 0.0f;
+}
+
+// Forward of one (b, h): P[b, h] = softmax(masked scores), out's head = dropout(P) V.
+void forward_head(int64_t b, int64_t h, const Problem& pr, const Heads<const float>& q, const Heads<const float>& k,
+                  const Heads<const float>& v, float* P, const Heads<float>& out) {
+    const int64_t T = pr.T, S = pr.S, Dh = pr.Dh, bh = b * pr.H + h;
+    float* scores = thread_scratch(3, static_cast<size_t>(T * S));
+    float* Pbh = P + bh * T * S;
+    // scores = Q Kᵀ / √Dh, masked; P = softmax over the keys
+    gemm(false, true, T, S, Dh, pr.scale, q.at(b, h, Dh), q.row_stride, k.at(b, h, Dh), k.row_stride, 0.0f, scores, S);
+    apply_masks(scores, b, pr);
+    softmax_forward(Pbh, scores, T, S);
+    // O = dropout(P) V, written into the head's columns of out
+    const float* weights = Pbh;
+    if (pr.p > 0.0f) {
+        drop(scores, Pbh, bh, pr);  // the scores are spent: reuse their space for P'
+        weights = scores;
+    }
+    gemm(false, false, T, Dh, S, 1.0f, weights, S, v.at(b, h, Dh), v.row_stride, 0.0f, out.at(b, h, Dh), out.row_stride);
+}
+
+// Backward of one (b, h): writes the head's rectangles of dq, dk, dv.
+void backward_head(int64_t b, int64_t h, const Problem& pr, const Heads<const float>& q, const Heads<const float>& k,
+                   const Heads<const float>& v, const float* P, const Heads<const float>& dout, const Heads<float>& dq,
+                   const Heads<float>& dk, const Heads<float>& dv) {
+    const int64_t T = pr.T, S = pr.S, Dh = pr.Dh, bh = b * pr.H + h;
+    const float* Pbh = P + bh * T * S;
+    float* weights = thread_scratch(3, static_cast<size_t>(T * S));  // P', then dS
+    float* dweights = thread_scratch(4, static_cast<size_t>(T * S));  // dP', then dP
+    const float* dO = dout.at(b, h, Dh);
+    // dV = P'ᵀ dO (P' regenerated from P and the dropout mask's counters)
+    const float* Pd = Pbh;
+    if (pr.p > 0.0f) {
+        drop(weights, Pbh, bh, pr);
+        Pd = weights;
+    }
+    gemm(true, false, S, Dh, T, 1.0f, Pd, S, dO, dout.row_stride, 0.0f, dv.at(b, h, Dh), dv.row_stride);
+    // dP' = dO Vᵀ, then back through dropout: dP = dP' · m / (1 - p)
+    gemm(false, true, T, S, Dh, 1.0f, dO, dout.row_stride, v.at(b, h, Dh), v.row_stride, 0.0f, dweights, S);
+    if (pr.p > 0.0f) {
+        // NOTE: the mask is read off P' instead of drawn from Philox a second time: where P > 0,
+        // P' = P / (1 - p) > 0 if kept and 0 if dropped; where P = 0 (a masked key) the mask does
+        // not matter, because softmax backward multiplies by P = 0.
+        scale_where_kept(dweights, weights, T * S, pr.p >= 1.0f ? 0.0f : 1.0f / (1.0f - pr.p));
+    }
+    // dS = softmax backward (zero at masked keys, where P = 0), into the P' space
+    float* dS = weights;
+    softmax_backward(dS, Pbh, dweights, T, S);
+    // dQ = dS K / √Dh,  dK = dSᵀ Q / √Dh
+    gemm(false, false, T, Dh, S, pr.scale, dS, S, k.at(b, h, Dh), k.row_stride, 0.0f, dq.at(b, h, Dh), dq.row_stride);
+    gemm(true, false, S, Dh, T, pr.scale, dS, S, q.at(b, h, Dh), q.row_stride, 0.0f, dk.at(b, h, Dh), dk.row_stride);
+}
+
+// Validates the masks and dropout against B, T, S and fills the Problem (drawing the dropout
+// counters from the generator).
+Problem make_problem(const char* op, int64_t B, int64_t T, int64_t S, int64_t D, int64_t H,
+                     const AttentionMasks& masks) {
+    const Tensor& padding = masks.key_padding_mask;
+    if (padding.defined())
+        check(padding.shape() == Shape{B, S}, op, "key_padding_mask must have shape (B, S) = {}, got {}", Shape{B, S},
+              padding.shape());
+    const Tensor& attn_mask = masks.attn_mask;
+    if (attn_mask.defined())
+        check(attn_mask.shape() == Shape{T, S}, op, "attn_mask must have shape (T, S) = {}, got {}", Shape{T, S},
+              attn_mask.shape());
+    // NOTE: NaN fails both comparisons, so it is rejected too
+    check(masks.dropout >= 0.0f && masks.dropout <= 1.0f, op, "dropout probability must be in [0, 1], got {}",
+          masks.dropout);
+    check(masks.dropout == 0.0f || masks.gen != nullptr, op, "dropout {} needs a generator, got none",
+          masks.dropout);
+
+    Problem pr{};
+    pr.B = B, pr.T = T, pr.S = S, pr.H = H, pr.Dh = D / H;
+    pr.scale = 1.0f / std::sqrt(static_cast<float>(pr.Dh));
+    pr.padding = padding.defined() ? padding.data() : nullptr;
+    pr.attn_mask = attn_mask.defined() ? attn_mask.data() : nullptr;
+    pr.attn_mask_type = masks.attn_mask_type;
+    pr.is_causal = masks.is_causal;
+    pr.p = masks.dropout;
+    pr.blocks_per_head = (T * S + 3) / 4;
+    if (pr.p > 0.0f && pr.p < 1.0f) {
+        pr.seed = masks.gen->seed();
+        pr.first = masks.gen->reserve(static_cast<uint64_t>(B * H * pr.blocks_per_head));
+    }
+    return pr;
+}
+
+// Where the heads of q, k or v lie in the op's inputs (one packed tensor, or three).
+struct Layout {
+    size_t input;        // which input holds them
+    int64_t row_stride;  // Heads::row_stride
+    int64_t col;         // Heads::col
+    int64_t length;      // Heads::length
+};
+
+template <class T>
+Heads<T> heads(T* base, const Layout& l) {
+    return {base, l.row_stride, l.col, l.length};
+}
+
+// The op behind attention() and self_attention(); the backward returns one gradient per input,
+// laid out like it.
+Tensor attention_op(const char* op, const std::vector<Tensor>& inputs, const Layout& lq, const Layout& lk,
+                    const Layout& lv, Problem pr) {
+    const int64_t B = pr.B, T = pr.T, H = pr.H, D = pr.H * pr.Dh;
+    Tensor out = empty({B, T, D});
+    Tensor P = empty({B, H, T, pr.S});
+    {
+        const auto q = heads<const float>(inputs[lq.input].data(), lq);
+        const auto k = heads<const float>(inputs[lk.input].data(), lk);
+        const auto v = heads<const float>(inputs[lv.input].data(), lv);
+        const Heads<float> o{out.data(), D, 0, T};
+        parallel_for(0, B * H, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t bh = begin; bh < end; ++bh) forward_head(bh / H, bh % H, pr, q, k, v, P.data(), o);
+        });
+    }
+
+    // backward needs P (masked entries are already 0 in it), the inputs and the dropout counters;
+    // not the masks
+    pr.padding = pr.attn_mask = nullptr;
+    record(out, op, inputs, [inputs, lq, lk, lv, pr, P](const Tensor&, const Tensor& dout) -> Grads {
+        // one gradient per input, shaped like it; every element is written by exactly one head
+        Grads grads;
+        for (const Tensor& x : inputs) grads.push_back(empty(x.shape()));
+        const auto q = heads<const float>(inputs[lq.input].data(), lq);
+        const auto k = heads<const float>(inputs[lk.input].data(), lk);
+        const auto v = heads<const float>(inputs[lv.input].data(), lv);
+        const auto dq = heads<float>(grads[lq.input].data(), lq);
+        const auto dk = heads<float>(grads[lk.input].data(), lk);
+        const auto dv = heads<float>(grads[lv.input].data(), lv);
+        const Heads<const float> dO{dout.data(), pr.H * pr.Dh, 0, pr.T};
+        parallel_for(0, pr.B * pr.H, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t bh = begin; bh < end; ++bh)
+                backward_head(bh / pr.H, bh % pr.H, pr, q, k, v, P.data(), dO, dq, dk, dv);
+        });
+        return grads;
+    });
+    return out;
+}
+
+}  // namespace
+
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t num_heads, const AttentionMasks& masks) {
+    constexpr const char* op = "attention";
+    check(q.defined() && k.defined() && v.defined(), op, "q, k or v is an undefined tensor");
+    check(q.ndim() == 3, op, "q must have shape (B, T, D), got {}", q.shape());
+    const int64_t B = q.size(0), T = q.size(1), D = q.size(2);
+    check(num_heads > 0 && D % num_heads == 0, op, "D {} must be divisible by num_heads {}", D, num_heads);
+    check(k.ndim() == 3 && k.size(0) == B && k.size(2) == D && v.shape() == k.shape(), op,
+          "k and v must have the same shape (B, S, D) = ({}, S, {}), got k {} and v {}", B, D, k.shape(), v.shape());
+    const int64_t S = k.size(1);
+    check(T > 0 && S > 0 && B > 0, op, "empty input: q {}, k {}", q.shape(), k.shape());
+    Problem pr = make_problem(op, B, T, S, D, num_heads, masks);
+    return attention_op(op, {q, k, v}, {0, D, 0, T}, {1, D, 0, S}, {2, D, 0, S}, pr);
+}
+
+Tensor self_attention(const Tensor& qkv, int64_t num_heads, const AttentionMasks& masks) {
+    constexpr const char* op = "self_attention";
+    check(qkv.defined(), op, "qkv is an undefined tensor");
+    check(qkv.ndim() == 3 && qkv.size(2) % 3 == 0, op, "qkv must have shape (B, T, 3D), got {}", qkv.shape());
+    const int64_t B = qkv.size(0), T = qkv.size(1), D = qkv.size(2) / 3;
+    check(num_heads > 0 && D % num_heads == 0, op, "D {} must be divisible by num_heads {}", D, num_heads);
+    check(T > 0 && B > 0 && D > 0, op, "empty input: qkv {}", qkv.shape());
+    Problem pr = make_problem(op, B, T, T, D, num_heads, masks);
+    return attention_op(op, {qkv}, {0, 3 * D, 0, T}, {0, 3 * D, D, T}, {0, 3 * D, 2 * D, T}, pr);
+}
+
+}  // namespace ag
