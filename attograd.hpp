@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/autograd.hpp"
+#include "core/dot.hpp"
 #include "core/error.hpp"
 #include "core/format.hpp"
 #include "core/gradcheck.hpp"

@@ -46,12 +46,14 @@ struct Edge {
     std::shared_ptr<Node> node;         ///< the input's producer, if the input is not a leaf
     std::shared_ptr<TensorImpl> leaf;   ///< the input itself, if it is a leaf that requires grad
     Shape shape;                        ///< the input's shape: its gradient must have it
+    /// Whether a gradient flows along this edge (false for an input that needs none).
     bool needs_grad() const { return node || leaf; }
 };
 
 /// One recorded op: its name, its backward, and the edges to its inputs.
 class Node {
 public:
+    /// A node for op `name` (record() makes them): its edges, the detached output, the backward.
     Node(std::string_view name, std::vector<Edge> edges, Tensor out, BackwardFn backward);
     ~Node();
     Node(const Node&) = delete;
@@ -59,6 +61,7 @@ public:
 
     /// The op's name, as used in error messages ("matmul").
     std::string_view name() const { return name_; }
+    /// One edge per input, in the op's input order (emptied by release()).
     const std::vector<Edge>& edges() const { return edges_; }
     /// Shape of the op's output.
     const Shape& shape() const { return out_shape_; }

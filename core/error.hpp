@@ -16,6 +16,7 @@ namespace ag {
 /// Every error attograd reports: bad shapes, bad values, bad files. `what()` starts with "[op]".
 class Error : public std::runtime_error {
 public:
+    /// An error with the whole message, "[op] ..." (check() and fail() build it).
     explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 

@@ -22,6 +22,7 @@ std::string to_string(const Tensor& t);
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 }  // namespace ag
 
+/// Formats a tensor as to_string does: `fmt::print("{}\n", t)`.
 template <>
 struct fmt::formatter<ag::Tensor> : fmt::formatter<std::string_view> {
     auto format(const ag::Tensor& t, fmt::format_context& ctx) const -> decltype(ctx.out()) {

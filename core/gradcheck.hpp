@@ -22,6 +22,7 @@
 
 namespace ag {
 
+/// Step and tolerances of gradcheck, PyTorch's defaults for float32 made looser.
 struct GradcheckOptions {
     double eps = 1e-3;   ///< half-width of the central difference
     double atol = 1e-3;  ///< absolute tolerance
@@ -29,9 +30,12 @@ struct GradcheckOptions {
     uint64_t seed = 0;   ///< seed of the output weights w
 };
 
+/// What gradcheck found: ok, or the worst mismatch in words.
 struct GradcheckResult {
+    /// True when every analytic derivative matched the numeric one.
     bool ok = true;
     std::string message;  ///< the worst mismatch, when not ok: input, element, analytic, numeric
+    /// `if (gradcheck(...))` reads as ok.
     explicit operator bool() const { return ok; }
 };
 

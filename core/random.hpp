@@ -26,8 +26,10 @@ inline float uniform01(uint32_t word) { return static_cast<float>(word >> 8) * (
 /// A seeded stream of Philox blocks. Every draw advances `offset` by the blocks it used.
 class Generator {
 public:
+    /// A stream starting at block 0 of `seed`.
     explicit Generator(uint64_t seed = 0) : seed_(seed) {}
 
+    /// The seed the stream was started from.
     uint64_t seed() const { return seed_; }
     /// Number of 4-word blocks drawn so far.
     uint64_t offset() const { return offset_; }

@@ -27,14 +27,18 @@ namespace ag {
 
 /// One tensor and its name ("layers.0.weight").
 struct NamedTensor {
+    /// Its name, e.g. a parameter's "layers.0.weight".
     std::string name;
+    /// The tensor itself (a handle: it shares storage with the original).
     Tensor tensor;
 };
 
 /// Named tensors in order plus string metadata: what a .safetensors file holds, and what
 /// optimizers and modules hand out as their state.
 struct StateDict {
+    /// The tensors, in file or visit order.
     std::vector<NamedTensor> tensors;
+    /// Free-form strings saved with them (the safetensors "__metadata__").
     std::map<std::string, std::string> metadata;
 
     /// The tensor called `name`, or nullptr.

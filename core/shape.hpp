@@ -26,6 +26,7 @@ inline constexpr int kMaxDims = 6;
 class Shape {
 public:
     Shape() = default;
+    /// A shape from its sizes, outermost first: Shape{2, 3}; also from a span or a vector.
     Shape(std::initializer_list<int64_t> sizes);
     explicit Shape(std::span<const int64_t> sizes);
     explicit Shape(const std::vector<int64_t>& sizes) : Shape(std::span<const int64_t>(sizes)) {}
@@ -38,12 +39,15 @@ public:
     /// Number of elements: the product of the sizes (1 for a scalar).
     int64_t numel() const;
 
+    /// The sizes, for range-for: `for (int64_t s : shape)`.
     const int64_t* begin() const { return sizes_.data(); }
+    /// One past the last size.
     const int64_t* end() const { return sizes_.data() + ndim_; }
 
     /// Appends a dimension of size `size` (throws past kMaxDims).
     void push_back(int64_t size);
 
+    /// Same number of dimensions and the same sizes.
     bool operator==(const Shape& other) const;
 
 private:

@@ -76,12 +76,14 @@ float* thread_scratch(int slot, std::size_t floats);
 /// How many scratch slots each thread has.
 inline constexpr int kScratchSlots = 8;
 
-// The xsimd arch tag of each level.
+/// The xsimd arch tag of the avx512 level.
 using Avx512Arch = xsimd::avx512bw;
+/// The xsimd arch tag of the avx2 level (AVX2 with FMA).
 using Avx2Arch = xsimd::fma3<xsimd::avx2>;
+/// The xsimd arch tag of the sse2 level.
 using Sse2Arch = xsimd::sse2;
 
-// The arch a kernel file is being compiled for, read from its -march flags (see step 2 above).
+/// The arch a kernel file is being compiled for, read from its -march flags (see step 2 above).
 // NOTE: this alias differs between the per-arch copies of a kernel file; use it only in the
 // explicit instantiation at the end of a kernel file, never inside an inline function.
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)

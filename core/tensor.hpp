@@ -33,7 +33,9 @@ struct Storage {
     Storage(const Storage&) = delete;
     Storage& operator=(const Storage&) = delete;
 
+    /// The first float (64-byte aligned).
     float* data = nullptr;
+    /// Number of floats.
     int64_t size = 0;
 };
 
@@ -48,14 +50,18 @@ void empty_cache();
 class Tensor {
 public:
     Tensor() = default;
+    /// A handle to `impl` (factories and views make them).
     explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
     /// False for a default-constructed tensor (e.g. a gradient that was never computed).
     bool defined() const { return impl_ != nullptr; }
+    /// Sizes of the dimensions, outermost first.
     const Shape& shape() const;
+    /// Number of dimensions (0 for a scalar).
     int ndim() const { return shape().ndim(); }
     /// Size of dimension `d` (negative counts from the end); throws when out of range.
     int64_t size(int d) const;
+    /// Number of elements (1 for a scalar).
     int64_t numel() const { return shape().numel(); }
 
     /// Pointer to the first element; the tensor's elements follow contiguously.
@@ -68,6 +74,7 @@ public:
     std::vector<float> to_vector() const;
 
     // --- autograd -------------------------------------------------------------------------
+    /// Whether backward computes a gradient for this tensor (leaves) or through it.
     bool requires_grad() const;
     /// Marks a leaf as needing a gradient (PyTorch's requires_grad_). Returns *this.
     const Tensor& requires_grad_(bool value = true) const;
@@ -79,6 +86,7 @@ public:
     void set_grad(const Tensor& grad) const;
     /// The node that produced this tensor, or null for a leaf.
     const std::shared_ptr<Node>& grad_fn() const;
+    /// True for a tensor no recorded op produced (a parameter, an input).
     bool is_leaf() const { return grad_fn() == nullptr; }
     /// A tensor sharing this one's storage but cut from the graph (no grad_fn, no requires_grad).
     Tensor detach() const;
@@ -87,7 +95,9 @@ public:
     /// Backpropagates with an explicit gradient of this tensor's shape.
     void backward(const Tensor& grad, bool retain_graph = false) const;
 
+    /// What the handle points to (the engine and kernels use it).
     TensorImpl* impl() const { return impl_.get(); }
+    /// The owning pointer, for those that keep the tensor alive (graph edges).
     const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
 
 private:
@@ -96,9 +106,12 @@ private:
 
 /// What a Tensor handle points to. Public so that readers (and the engine) can see it whole.
 struct TensorImpl {
+    /// The floats, shared with views.
     std::shared_ptr<Storage> storage;
     int64_t offset = 0;  ///< in elements, from storage->data
+    /// Sizes of the dimensions.
     Shape shape;
+    /// Whether backward computes a gradient for it (see Tensor::requires_grad).
     bool requires_grad = false;
     Tensor grad;                    ///< accumulated gradient of a leaf
     std::shared_ptr<Node> grad_fn;  ///< producer of a non-leaf; null for leaves
@@ -108,10 +121,15 @@ struct TensorImpl {
 
 /// Uninitialised tensor (for ops that overwrite every element).
 Tensor empty(const Shape& shape);
+/// All 0.
 Tensor zeros(const Shape& shape);
+/// All 1.
 Tensor ones(const Shape& shape);
+/// All `value`.
 Tensor full(const Shape& shape, float value);
+/// All 0, of t's shape.
 Tensor zeros_like(const Tensor& t);
+/// All 1, of t's shape.
 Tensor ones_like(const Tensor& t);
 /// 0, 1, ..., n-1.
 Tensor arange(int64_t n);

@@ -24,17 +24,29 @@ Tensor div(const Tensor& a, const Tensor& b);
 /// A 0-dimensional tensor holding `value` (how scalars enter binary ops).
 Tensor scalar(float value);
 
+/// add(a, b).
 Tensor operator+(const Tensor& a, const Tensor& b);
+/// sub(a, b).
 Tensor operator-(const Tensor& a, const Tensor& b);
+/// mul(a, b).
 Tensor operator*(const Tensor& a, const Tensor& b);
+/// div(a, b).
 Tensor operator/(const Tensor& a, const Tensor& b);
+/// add(a, scalar(b)).
 Tensor operator+(const Tensor& a, float b);
+/// sub(a, scalar(b)).
 Tensor operator-(const Tensor& a, float b);
+/// mul(a, scalar(b)).
 Tensor operator*(const Tensor& a, float b);
+/// div(a, scalar(b)).
 Tensor operator/(const Tensor& a, float b);
+/// add(scalar(a), b).
 Tensor operator+(float a, const Tensor& b);
+/// sub(scalar(a), b).
 Tensor operator-(float a, const Tensor& b);
+/// mul(scalar(a), b).
 Tensor operator*(float a, const Tensor& b);
+/// div(scalar(a), b).
 Tensor operator/(float a, const Tensor& b);
 /// -a (see neg in unary.hpp).
 Tensor operator-(const Tensor& a);

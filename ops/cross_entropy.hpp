@@ -20,8 +20,9 @@ namespace ag {
 /// How a loss over many rows becomes the op's output.
 enum class Reduction { Mean, Sum, None };
 
+/// cross_entropy's options, as torch.nn.functional.cross_entropy's keyword arguments.
 struct CrossEntropyOptions {
-    Reduction reduction = Reduction::Mean;
+    Reduction reduction = Reduction::Mean;  ///< mean over the rows not ignored (weighted), sum, or none
     int64_t ignore_index = -100;  ///< rows with this target are skipped
     float label_smoothing = 0.0f; ///< ε in [0, 1]
     Tensor weight;                ///< optional per-class weights [C] (constants: they get no gradient)

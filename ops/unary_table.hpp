@@ -22,37 +22,41 @@
 
 namespace ag::unary {
 
-// cond ? a : b for scalars; xsimd::select covers batches (found by argument-dependent lookup).
+/// cond ? a : b for scalars; xsimd::select covers batches (found by argument-dependent lookup).
 inline float select(bool cond, float a, float b) { return cond ? a : b; }
 
-constexpr float kSqrtHalf = 0.70710678118654752f;      // 1/√2
-constexpr float kInvSqrt2Pi = 0.39894228040143268f;    // 1/√(2π)
-constexpr float kSqrt2OverPi = 0.79788456080286536f;   // √(2/π)
-constexpr float kGeluCubic = 0.044715f;                // as PyTorch's approximate='tanh'
+constexpr float kSqrtHalf = 0.70710678118654752f;      ///< 1/√2
+constexpr float kInvSqrt2Pi = 0.39894228040143268f;    ///< 1/√(2π)
+constexpr float kSqrt2OverPi = 0.79788456080286536f;   ///< √(2/π)
+constexpr float kGeluCubic = 0.044715f;                ///< as PyTorch's approximate='tanh'
 
 // --- the table: y = f(x), df(x, y) = dy/dx -------------------------------------------------------
 
+/// -x.
 struct Neg {
     template <class T> T f(T x) const { return -x; }
     template <class T> T df(T, T) const { return T(-1.0f); }
 };
 
+/// e^x.
 struct Exp {
     template <class T> T f(T x) const { return xsimd::exp(x); }
     template <class T> T df(T, T y) const { return y; }  // (e^x)' = e^x = y
 };
 
+/// ln x.
 struct Log {
     template <class T> T f(T x) const { return xsimd::log(x); }
     template <class T> T df(T x, T) const { return T(1.0f) / x; }
 };
 
+/// √x.
 struct Sqrt {
     template <class T> T f(T x) const { return xsimd::sqrt(x); }
     template <class T> T df(T, T y) const { return T(0.5f) / y; }  // 1 / (2 √x)
 };
 
-// x^p as C's pow, for a float or a batch.
+/// x^p as C's pow, for a float or a batch.
 // NOTE: xsimd 8.1's batch pow is e^(p log|x|) (with the sign for integer p), which is not C's pow
 // where log|x| is not finite or p = 0: it gives 0 for pow(0, -1.5) (C: inf), NaN for pow(-inf, 2.5)
 // (C: inf) and 0 or NaN for pow(x, 0) at x = 0, ±inf, NaN (C: 1). Those lanes, rare, are redone
@@ -76,23 +80,27 @@ T power(T x, float p) {
     }
 }
 
+/// x^p.
 struct Pow {
-    float p;
+    float p;  ///< the exponent
     template <class T> T f(T x) const { return power(x, p); }
     // NOTE: p x^(p-1), not p y / x: the quotient is 0/0 at x = 0.
     template <class T> T df(T x, T) const { return T(p) * power(x, p - 1.0f); }
 };
 
+/// tanh x.
 struct Tanh {
     template <class T> T f(T x) const { return xsimd::tanh(x); }
     template <class T> T df(T, T y) const { return T(1.0f) - y * y; }
 };
 
+/// 1 / (1 + e^-x).
 struct Sigmoid {
     template <class T> T f(T x) const { return T(1.0f) / (T(1.0f) + xsimd::exp(-x)); }
     template <class T> T df(T, T y) const { return y * (T(1.0f) - y); }
 };
 
+/// max(x, 0), keeping NaN.
 struct Relu {
     // NOTE: not max(x, 0): x86's max returns its second operand when either is NaN and xsimd's
     // scalar max its first, so one of them turns NaN into 0. This keeps NaN, as PyTorch.
@@ -102,6 +110,7 @@ struct Relu {
 };
 
 // x Φ(x), Φ(x) = (1 + erf(x / √2)) / 2 the standard normal CDF, φ(x) = e^(-x²/2) / √(2π) its density.
+/// x Φ(x), the exact GELU.
 struct Gelu {
     template <class T> T f(T x) const { return T(0.5f) * x * (T(1.0f) + xsimd::erf(x * T(kSqrtHalf))); }
     template <class T> T df(T x, T) const {
@@ -112,6 +121,7 @@ struct Gelu {
 };
 
 // x (1 + tanh u) / 2 with u = √(2/π) (x + 0.044715 x³); df = (1 + t)/2 + x (1 - t²) u' / 2, t = tanh u.
+/// GELU's tanh approximation.
 struct GeluTanh {
     template <class T> static T u(T x) { return T(kSqrt2OverPi) * (x + T(kGeluCubic) * x * x * x); }
     template <class T> T f(T x) const { return T(0.5f) * x * (T(1.0f) + xsimd::tanh(u(x))); }
