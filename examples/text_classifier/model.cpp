@@ -49,6 +49,9 @@ ag::Tensor Block::forward(const ag::Tensor& x, const ag::Tensor& padding, ag::Te
 
 void Block::visit(ag::Visitor& v) {
     v.module("attention", attention_);
+    // NOTE: dropout has no parameters, but it must be visited all the same: train()/eval() reach
+    // a module only through visit(), and an unvisited Dropout would keep dropping in evaluation
+    v.module("dropout", dropout_);
     v.module("norm", norm_);
     if (ff1_) {
         v.module("ff1", *ff1_);

@@ -51,7 +51,7 @@ public:
     Block(const ModelConfig& config, ag::Generator& gen);
     /// x [B, T, C] -> [B, T, C]; `weights`, when not null, receives the head-averaged attention [B, T, T].
     ag::Tensor forward(const ag::Tensor& x, const ag::Tensor& padding, ag::Tensor* weights);
-    /// Names attention, norm, and ff1, ff2, norm2 when there is a feed-forward block.
+    /// Names attention, dropout, norm, and ff1, ff2, norm2 when there is a feed-forward block.
     void visit(ag::Visitor& v) override;
 
 private:

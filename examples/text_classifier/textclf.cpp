@@ -88,7 +88,11 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        fmt::print(stderr, "textclf: {} (see textclf --help)\n", e.what());
+        // CLI11 says "A subcommand is required" for a misspelt one: name what was given instead
+        if (app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-')
+            fmt::print(stderr, "textclf: unknown command '{}' (commands: train, eval, predict, bench)\n", argv[1]);
+        else
+            fmt::print(stderr, "textclf: {} (see textclf --help)\n", e.what());
         return e.get_exit_code() == 0 ? 1 : e.get_exit_code();
     }
 
