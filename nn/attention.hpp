@@ -17,8 +17,8 @@
 //   o = P v: [B, H, T, Dh] -> merge heads -> [B, T, D]
 //   output = o W_oᵀ + b_o                                                         [B, T, D]
 // Gradients come from the ops composed (matmul, reshape, permute, masked_fill, softmax, ...).
-// Self-attention (query, key and value the same tensor) takes one [B, T, D] @ [D, 3D] product
-// and splits it, instead of three products.
+// The three projections are three products with slices of in_proj_weight, also for
+// self-attention: splitting one [B, T, 3D] product would copy the big output (see attention.cpp).
 //
 // Parameter names and layouts are PyTorch's, so state dicts convert one-to-one:
 //   in_proj_weight [3D, D], in_proj_bias [3D], out_proj.weight [D, D], out_proj.bias [D]
