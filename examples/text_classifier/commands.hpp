@@ -58,7 +58,9 @@ struct BenchArgs {
 };
 /// The figures of one bench run.
 struct BenchResult {
-    double ms_per_step = 0, ms_per_step_mean = 0, samples_per_s = 0, peak_rss_mb = 0;
+    double ms_per_step = 0, ms_per_step_mean = 0, samples_per_s = 0;  ///< wall time (median, mean)
+    double cpu_ms_per_step = 0;  ///< process CPU time per step (median): all threads, not inflated by other processes
+    double peak_rss_mb = 0;
 };
 /// Times args.steps training steps (after warmup); the median step is reported.
 BenchResult bench(const BenchArgs& args);
