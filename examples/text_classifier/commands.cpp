@@ -147,7 +147,10 @@ int run_train(const TrainArgs& args) {
     // data, vocabulary and labels (a resumed run reuses its saved vocabulary and labels)
     const auto start = std::chrono::steady_clock::now();
     LoadedData data = load_data(config.train);
-    if (log) fmt::print(log, "{}", data.report);
+    if (log) {
+        fmt::print(log, "{}", data.report);
+        std::fflush(log);
+    }
     std::vector<std::string> train_texts;
     for (const Example& e : data.splits.train) train_texts.push_back(e.text);
     Vocab vocab = args.resume ? Vocab::load(args.out_dir + "/vocab.txt")

@@ -10,6 +10,7 @@
 #include "corpus.hpp"
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
     train_cmd->add_option("--patience", s.patience, "stop after this many epochs without a better valid accuracy (default 0 = off)");
     bool no_bucketing = false;
     train_cmd->add_flag("--no-bucketing", no_bucketing, "batch texts in random order instead of by similar length");
+    train.threads = ag::num_threads();  // AG_NUM_THREADS, else every core
     train_cmd->add_option("--threads", train.threads, "threads (results are the same for any count)")->capture_default_str();
     train_cmd->add_option("--out", train.out_dir, "run directory: checkpoint, metrics.jsonl, curves.svg, confusion.svg");
     train_cmd->add_flag("--resume", train.resume, "continue the run in --out (its settings; --epochs may extend it)");

@@ -134,9 +134,11 @@ TrainResult train(const RunConfig& config, const EncodedSplits& data, const std:
         m.samples_per_s = static_cast<double>(seen) / train_seconds;
         p.metrics.push_back(m);
         p.epoch = epoch;
-        if (options.log)
+        if (options.log) {
             fmt::print(options.log, "epoch {}/{}  train loss {:.4f} acc {:.4f}  valid loss {:.4f} acc {:.4f}  {:.1f}s  {:.0f} samples/s\n",
                        epoch, s.epochs, m.train_loss, m.train_acc, m.valid_loss, m.valid_acc, m.seconds, m.samples_per_s);
+            std::fflush(options.log);  // a log file or pipe shows each epoch as it ends
+        }
 
         // the best model so far: higher valid accuracy, ties broken by lower valid loss (no valid: the last)
         const bool better = !has_valid || m.valid_acc > p.best_valid_acc ||
