@@ -7,7 +7,7 @@
 
 #include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -54,7 +54,26 @@ const std::string& meta(const ag::StateDict& state, const std::string& key, cons
     return it->second;
 }
 
+double metric(const json& j, const char* key) {
+    ag::check(j.contains(key), "metrics", "metrics line has no '{}'", key);
+    const json& v = j.at(key);
+    if (v.is_null()) return std::numeric_limits<double>::quiet_NaN();
+    ag::check(v.is_number(), "metrics", "'{}' is not a number", key);
+    return v.get<double>();
+}
+
 }  // namespace
+
+EpochMetrics from_json_line(const std::string& line) {
+    json j = json::parse(line, nullptr, false);
+    ag::check(j.is_object(), "metrics", "not a JSON object: {}", line.substr(0, 80));
+    EpochMetrics m;
+    m.epoch = static_cast<int64_t>(metric(j, "epoch"));
+    m.train_loss = metric(j, "train_loss"), m.train_acc = metric(j, "train_acc");
+    m.valid_loss = metric(j, "valid_loss"), m.valid_acc = metric(j, "valid_acc");
+    m.lr = metric(j, "lr"), m.seconds = metric(j, "seconds"), m.samples_per_s = metric(j, "samples_per_s");
+    return m;
+}
 
 std::string to_json(const RunConfig& c) {
     json j;

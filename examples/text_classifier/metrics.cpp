@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
-#include <limits>
-#include <nlohmann/json.hpp>
 #include <numeric>
 
 namespace textclf {
@@ -76,39 +74,15 @@ std::string format_confusion_report(const Confusion& c, const std::vector<std::s
 }
 
 namespace {
-nlohmann::json number(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
-double read(const nlohmann::json& j, const char* key) {
-    ag::check(j.contains(key), "metrics", "metrics line has no '{}'", key);
-    const nlohmann::json& v = j.at(key);
-    if (v.is_null()) return std::numeric_limits<double>::quiet_NaN();
-    ag::check(v.is_number(), "metrics", "'{}' is not a number", key);
-    return v.get<double>();
-}
+// A JSON number: fmt's "{}" is the shortest text that reads back to the same double; NaN is null.
+std::string number(double x) { return std::isfinite(x) ? fmt::format("{}", x) : "null"; }
 }  // namespace
 
 std::string to_json_line(const EpochMetrics& m) {
-    // nlohmann writes doubles with the shortest text that reads back exactly
-    nlohmann::ordered_json j;
-    j["epoch"] = m.epoch;
-    j["train_loss"] = number(m.train_loss);
-    j["train_acc"] = number(m.train_acc);
-    j["valid_loss"] = number(m.valid_loss);
-    j["valid_acc"] = number(m.valid_acc);
-    j["lr"] = number(m.lr);
-    j["seconds"] = number(m.seconds);
-    j["samples_per_s"] = number(m.samples_per_s);
-    return j.dump();
-}
-
-EpochMetrics from_json_line(const std::string& line) {
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    ag::check(j.is_object(), "metrics", "not a JSON object: {}", line.substr(0, 80));
-    EpochMetrics m;
-    m.epoch = static_cast<int64_t>(read(j, "epoch"));
-    m.train_loss = read(j, "train_loss"), m.train_acc = read(j, "train_acc");
-    m.valid_loss = read(j, "valid_loss"), m.valid_acc = read(j, "valid_acc");
-    m.lr = read(j, "lr"), m.seconds = read(j, "seconds"), m.samples_per_s = read(j, "samples_per_s");
-    return m;
+    return fmt::format("{{\"epoch\": {}, \"train_loss\": {}, \"train_acc\": {}, \"valid_loss\": {}, "
+                       "\"valid_acc\": {}, \"lr\": {}, \"seconds\": {}, \"samples_per_s\": {}}}",
+                       m.epoch, number(m.train_loss), number(m.train_acc), number(m.valid_loss), number(m.valid_acc),
+                       number(m.lr), number(m.seconds), number(m.samples_per_s));
 }
 
 }  // namespace textclf

@@ -55,9 +55,10 @@ struct EpochMetrics {
     double samples_per_s = 0;   ///< training examples per second
 };
 
-/// {"epoch": 1, "train_loss": ..., ...} on one line; NaN is written as null.
+/// {"epoch": 1, "train_loss": ..., ...} on one line; NaN is written as null. The doubles round trip.
 std::string to_json_line(const EpochMetrics& m);
-/// Parses a line written by to_json_line (exactly: the doubles round trip); throws ag::Error otherwise.
+/// Parses a line written by to_json_line; throws ag::Error otherwise. (In checkpoint.cpp, the one
+/// file that parses JSON: nlohmann/json takes long to compile.)
 EpochMetrics from_json_line(const std::string& line);
 
 }  // namespace textclf

@@ -91,8 +91,8 @@ TEST_CASE("textclf confusion: accuracy, precision, recall and F1 of a hand-made 
 TEST_CASE("textclf metrics.jsonl: a line reads back to the same numbers, NaN as null") {
     tc::EpochMetrics m{2, 0.123456789012345, 0.75, std::numeric_limits<double>::quiet_NaN(), 0.5, 1e-3, 12.5, 3000.25};
     std::string line = tc::to_json_line(m);
-    CHECK(line.find("\"epoch\":2") != std::string::npos);
-    CHECK(line.find("\"valid_loss\":null") != std::string::npos);
+    CHECK(line.find("\"epoch\": 2,") != std::string::npos);
+    CHECK(line.find("\"valid_loss\": null") != std::string::npos);
     CHECK(line.find('\n') == std::string::npos);
     tc::EpochMetrics back = tc::from_json_line(line);
     CHECK(back.epoch == 2);
