@@ -160,16 +160,21 @@ TrainResult train(const RunConfig& config, const EncodedSplits& data, const std:
     }
 
     TrainResult result{p.metrics, p.best_epoch};
-    if (data.test.empty()) return result;
+    // a run of 0 epochs still leaves a loadable model (the initial weights)
+    if (!dir.empty() && p.best_epoch == 0) save_weights(dir, model);
+    const bool has_test = !data.test.empty();
+    if (!has_test && !has_valid) return result;
 
-    // score the best weights on the test split
+    // score the best weights on the test split (else the validation split, for confusion.svg only)
     if (!dir.empty() && p.best_epoch > 0) model.load_state_dict(ag::load_safetensors(dir + "/model.safetensors"));
-    EvalResult t = evaluate(model, data.test, s.batch_size, config.model.num_classes);
-    result.test_accuracy = t.accuracy, result.test_loss = t.loss;
+    EvalResult t = evaluate(model, has_test ? data.test : data.valid, s.batch_size, config.model.num_classes);
     if (!dir.empty())
         write_text_file(dir + "/confusion.svg",
-                        confusion_svg(t.confusion, labels, fmt::format("test split: accuracy {:.4f}", t.accuracy)),
+                        confusion_svg(t.confusion, labels,
+                                      fmt::format("{} split: accuracy {:.4f}", has_test ? "test" : "valid", t.accuracy)),
                         "train");
+    if (!has_test) return result;
+    result.test_accuracy = t.accuracy, result.test_loss = t.loss;
     if (options.log) fmt::print(options.log, "test accuracy {:.4f}\n", t.accuracy);
     return result;
 }

@@ -6,7 +6,8 @@
 //                    loss.backward(); [clip_grad_norm]; adam.step()
 //   validate (eval mode, no graph); append a line to metrics.jsonl; redraw curves.svg;
 //   a better valid accuracy (ties: lower valid loss) -> model.safetensors; resume.safetensors always.
-// After the last epoch the best weights are reloaded and scored on the test split (confusion.svg).
+// After the last epoch the best weights are reloaded and scored on the test split (confusion.svg;
+// without a test split, confusion.svg shows the validation split).
 //
 // Determinism: all randomness comes from two generators, model_gen (initial weights, then every
 // dropout mask) and shuffle_gen (the order of the examples), both seeded from the run's seed. Their
