@@ -106,15 +106,19 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& query, const Tensor& k
     // narrowing the small weight copies D x D floats, narrowing the big output copies B x T x D,
     // and each narrow's backward builds a zero [B, T, 3D] gradient (the benchmark config's training
     // step went from 60 to 39 ms of CPU time)
-    Tensor q = project(query, in_proj_weight_, in_proj_bias_, 0, D);
+    // q / √Dh as (x W_qᵀ + b_q) / √Dh = x (W_q / √Dh)ᵀ + b_q / √Dh: the scale touches the [D, D]
+    // weight slice instead of the [B, T, D] activations (and their gradient in backward)
+    const float scale = 1.0f / std::sqrt(static_cast<float>(Dh));
+    Tensor q = linear(query, narrow(in_proj_weight_, 0, 0, D) * scale,
+                      in_proj_bias_.defined() ? narrow(in_proj_bias_, 0, 0, D) * scale : Tensor());
     Tensor k = project(key, in_proj_weight_, in_proj_bias_, D, D);
     Tensor v = project(value, in_proj_weight_, in_proj_bias_, 2 * D, D);
 
-    // split heads and score: (q / √Dh) kᵀ, scaling q [T, Dh] rather than the scores [T, S]
-    q = split_heads(q, H) * (1.0f / std::sqrt(static_cast<float>(Dh)));  // [B, H, T, Dh]
-    k = split_heads(k, H);                                               // [B, H, S, Dh]
-    v = split_heads(v, H);                                               // [B, H, S, Dh]
-    Tensor scores = matmul(q, transpose(k, 2, 3));                       // [B, H, T, S]
+    // split heads and score: (q / √Dh) kᵀ; k goes to [B, H, Dh, S] in one permute (not split, then transposed)
+    q = split_heads(q, H);                                                        // [B, H, T, Dh]
+    Tensor k_t = permute(reshape(k, {B, S, H, Dh}), {0, 2, 3, 1});                // [B, H, Dh, S]
+    v = split_heads(v, H);                                                        // [B, H, S, Dh]
+    Tensor scores = matmul(q, k_t);                                               // [B, H, T, S]
 
     // mask: [T, S] and [B, 1, 1, S] broadcast over the scores
     if (attn_mask.defined())
