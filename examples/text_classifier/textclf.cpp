@@ -21,6 +21,8 @@ using namespace textclf;
 int main(int argc, char** argv) {
     CLI::App app{"textclf: a small attention text classifier built on attograd"};
     app.require_subcommand(1);
+    // a flag given twice takes its last value, so `./scripts/train --out DIR` overrides the script's --out
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
     // train
     TrainArgs train;
