@@ -20,8 +20,8 @@
 // which reads the heads in place and keeps only P for backward. With need_weights the same
 // formulas run composed from ops (reshape, permute, matmul, masked_fill, softmax, dropout), which
 // also yields the weights: the step-by-step version to read, and the fused op's test oracle.
-// Self-attention (query, key and value the same tensor) takes one [B, T, D] @ [D, 3D] product
-// and splits it, instead of three products.
+// Self-attention (query, key and value the same tensor) takes one [B, T, D] @ [D, 3D] product,
+// which the fused op reads packed as [B, T, 3D]: nothing is split or copied.
 //
 // Parameter names and layouts are PyTorch's, so state dicts convert one-to-one:
 //   in_proj_weight [3D, D], in_proj_bias [3D], out_proj.weight [D, D], out_proj.bias [D]

@@ -1,9 +1,12 @@
 # setup.sh: sourced by scripts/train and scripts/test. Installs what is missing, configures, builds.
 # Safe to re-run: each step does nothing when its work is already done.
 #   usage (from a script): source scripts/setup.sh; setup_build <build-dir> [extra Debian packages...]
+#   AG_BUILD_TARGETS="a b" before setup_build builds only those ninja targets (default: everything)
 
 # Debian 12 packages the build needs (doctest is found through its CMake config, hence cmake).
 AG_BUILD_PACKAGES="g++ meson ninja-build pkg-config cmake libxsimd-dev libfmt-dev doctest-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev"
+# What scripts/train's dataset (textclf --data fortunes-lang) reads: Debian's fortune files in four languages.
+AG_TRAIN_PACKAGES="fortunes fortunes-de fortunes-it fortunes-es"
 
 # Installs the Debian packages given as arguments that are not installed yet.
 ensure_packages() {
@@ -32,5 +35,6 @@ setup_build() {
     if [ ! -f "$dir/build.ninja" ]; then
         meson setup "$dir" --buildtype=release
     fi
-    ninja -C "$dir"
+    # shellcheck disable=SC2086
+    ninja -C "$dir" ${AG_BUILD_TARGETS:-}
 }
