@@ -21,12 +21,12 @@ void softplus_forward_reference(float* out, const float* x, int64_t n);
 /// dx[i] = dout[i] · sigmoid(x[i]) for i < n, one float at a time (the scalar level's kernel).
 void softplus_backward_reference(float* dx, const float* dout, const float* x, int64_t n);
 
-/// softplus_forward_reference's contract on SIMD batches, one copy per level (softplus_kernel.cpp).
+/// softplus_forward_reference's contract on SIMD batches, one copy per level (softplus.cpp, kernel half).
 struct SoftplusForwardKernel {
     template <class Arch>
     void operator()(Arch, float* out, const float* x, int64_t n) const;
 };
-/// softplus_backward_reference's contract on SIMD batches, one copy per level (softplus_kernel.cpp).
+/// softplus_backward_reference's contract on SIMD batches, one copy per level (softplus.cpp, kernel half).
 struct SoftplusBackwardKernel {
     template <class Arch>
     void operator()(Arch, float* dx, const float* dout, const float* x, int64_t n) const;
