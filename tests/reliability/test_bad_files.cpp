@@ -91,6 +91,8 @@ TEST_CASE("bad files: safetensors headers and offsets") {
     expect_error([&] { load_safetensors(dir.path("missing.safetensors")); },
                  {"[load_safetensors]", "missing.safetensors", "No such file"});
     expect_error([&] { load_safetensors(dir.path("")); }, {"[load_safetensors]", "not a regular file"});
+    expect_error([&] { load_safetensors("/dev/zero"); }, {"[load_safetensors]", "/dev/zero", "not a regular file"});
+    expect_error([&] { load_npy("/dev/urandom"); }, {"[load_npy]", "/dev/urandom", "not a regular file"});
     load_bytes("", {"[load_safetensors]", "model.safetensors", "0 bytes"});
     load_bytes(std::string("\x10\0\0", 3), {"[load_safetensors]", "3 bytes"});
     // header lengths: absurd, past the end, zero

@@ -27,6 +27,8 @@ TEST_CASE("bad text: dataset files") {
     expect_error([&] { read_tsv(dir.path("missing.tsv")); }, {"[tsv]", "missing.tsv", "No such file or directory"});
     expect_error([&] { read_tsv(dir.path("")); }, {"[tsv]", "is a directory"});
     read_bytes_as_tsv("", {"[tsv]", "train.tsv is empty"});
+    // an endless device ends at once: its zeros are NUL bytes
+    expect_error([&] { read_tsv("/dev/zero"); }, {"[tsv]", "/dev/zero:1", "NUL byte"});
     read_bytes_as_tsv("\n  \n\t\n", {"[tsv]", "train.tsv has no examples", "3 lines: 3 blank"});
     // binary: a PNG signature and a NUL on the first line, a NUL later on
     read_bytes_as_tsv(std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16), {"[tsv]", "train.tsv:1", "binary file"});
