@@ -29,7 +29,7 @@ void expect_error(F&& f, std::initializer_list<std::string_view> fragments,
         message = e.what();
     } catch (const std::exception& e) {
         ADD_FAIL_CHECK_AT(at.file_name(), static_cast<int>(at.line()),
-                          "threw a std::exception that is not an ag::Error: " << e.what());
+                          "threw a std::exception that is not an ag::Error: " << std::string(e.what()));
         return;
     }
     if (!threw) {

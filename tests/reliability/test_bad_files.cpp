@@ -105,6 +105,10 @@ TEST_CASE("bad files: safetensors headers and offsets") {
     load_bytes(safetensors_bytes("[1, 2]", 0), {"must be a JSON object", "array"});
     load_bytes(safetensors_bytes(std::string("\x00\xff\xfe{", 4), 0), {"not valid JSON"});
     load_bytes(safetensors_bytes("{\"\xff\": {}}", 0), {"not valid JSON"});
+    // found by fuzz_safetensors: a number too large for a double escaped as nlohmann::out_of_range
+    load_bytes(safetensors_bytes(R"({"__metadata__": {"a": 1E400}})", 0), {"not valid JSON", "number overflow", "1E400"});
+    load_bytes(safetensors_bytes(R"({"w": {"dtype": "F32", "shape": [1E400], "data_offsets": [0, 0]}})", 0),
+               {"not valid JSON", "1E400"});
     // entries
     load_bytes(safetensors_bytes(std::string("{") + entry("w", R"("dtype": "F64", "shape": [2], "data_offsets": [0, 16])") + "}", 16),
                {"tensor 'w'", "dtype F64"});
