@@ -2,6 +2,7 @@
 // then ops/ (one file per op family), nn/, optim/.
 #pragma once
 
+#include "core/anomaly.hpp"
 #include "core/autograd.hpp"
 #include "core/dot.hpp"
 #include "core/error.hpp"

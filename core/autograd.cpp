@@ -1,6 +1,7 @@
 // autograd.cpp: recording nodes and the backward engine (see autograd.hpp).
 #include "core/autograd.hpp"
 
+#include "core/anomaly.hpp"
 #include "core/error.hpp"
 
 #include <atomic>
@@ -11,6 +12,7 @@ namespace ag {
 
 namespace {
 thread_local bool t_grad_enabled = true;
+thread_local bool t_in_backward = false;  // the engine is running backwards on this thread
 std::atomic<int64_t> g_live_nodes{0};
 }  // namespace
 
@@ -33,6 +35,9 @@ void Node::release() {
 }
 
 void record(Tensor& out, std::string_view name, std::span<const Tensor> inputs, BackwardFn backward) {
+    // anomaly mode checks every op's output, recorded or not, but not the ops a backward runs:
+    // the engine checks the gradients they add up to
+    if (detect_anomaly() && !t_in_backward) detail::check_forward_anomaly(out, name, inputs);
     if (!t_grad_enabled) return;
     bool any = false;
     for (const Tensor& input : inputs) any = any || (input.defined() && input.requires_grad());
@@ -164,6 +169,12 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     check(grad.defined() && grad.shape() == root.shape(), "backward", "gradient shape {} does not match output shape {}",
           grad.defined() ? grad.shape() : Shape{}, root.shape());
     NoGradGuard no_grad;  // backward's own ops are not recorded
+    bool anomaly = detect_anomaly();
+    if (anomaly) check_finite(grad, "backward");  // the gradient the caller passed in
+    struct InBackward {  // restores the flag however the loop ends
+        bool previous = std::exchange(t_in_backward, true);
+        ~InBackward() { t_in_backward = previous; }
+    } in_backward;
     if (root.is_leaf()) {
         accumulate_leaf(*root.impl(), grad);
         return;
@@ -191,6 +202,7 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
         for (size_t i = 0; i < edges.size(); ++i) {
             const Edge& edge = edges[i];
             if (!edge.needs_grad() || !grads[i].defined()) continue;
+            if (anomaly) detail::check_backward_anomaly(grads[i], node->name(), i, dout);
             // the engine, not each op, undoes broadcasting and checks the shape
             Tensor g = sum_to(grads[i], edge.shape, node->name());
             grads[i] = Tensor();  // the engine's own handle goes: a leaf may then take g over

@@ -1,6 +1,8 @@
 // random.cpp: Philox4x32-10 and the Generator's fills (see random.hpp).
 #include "core/random.hpp"
 
+#include "core/error.hpp"
+
 #include <cmath>
 
 namespace ag {
@@ -53,6 +55,7 @@ void Generator::fill_normal(float* out, int64_t n) {
 }
 
 uint64_t Generator::next_below(uint64_t n) {
+    check(n > 0, "next_below", "the bound must be positive: got {}", n);  // UINT64_MAX % 0 would trap
     // 64 random bits reduced by rejection, so every value in [0, n) is equally likely
     const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     for (;;) {

@@ -132,7 +132,8 @@ Header read_header(const InputFile& file, const std::string& path) {
     Json header;
     try {
         header = Json::parse(text, on_event);
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {
+        // NOTE: not only parse_error: a number too large for a double (1E400) is an out_of_range
         fail(op, "'{}': header is not valid JSON: {}", path, e.what());
     }
     if (!header.is_object()) fail(op, "'{}': header must be a JSON object, found {}", path, header.type_name());

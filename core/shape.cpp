@@ -16,6 +16,10 @@ Shape::Shape(std::span<const int64_t> sizes) {
 void Shape::push_back(int64_t size) {
     check(ndim_ < kMaxDims, "shape", "at most {} dimensions are supported", kMaxDims);
     check(size >= 0, "shape", "sizes must be non-negative: got {}", size);
+    // NOTE: numel() multiplies the sizes; a product past INT64_MAX would be undefined behaviour
+    int64_t count = 0;
+    check(!__builtin_mul_overflow(numel(), size, &count), "shape",
+          "{} elements times a dimension of {} overflows the element count", numel(), size);
     sizes_[ndim_++] = size;
 }
 

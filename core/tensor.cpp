@@ -94,6 +94,10 @@ BufferCache& buffer_cache() {
 }  // namespace
 
 Storage::Storage(int64_t n) : size(n) {
+    // NOTE: n * 4 bytes, rounded up to its size class, must not wrap around, or a huge request
+    // would get a small buffer
+    check(n >= 0 && static_cast<uint64_t>(n) <= (SIZE_MAX / 2) / sizeof(float), "storage",
+          "cannot allocate {} floats: more than memory can address", n);
     const size_t bytes = rounded_bytes(n);
     if (bytes >= kCacheMin) data = buffer_cache().take(bytes);
     if (data == nullptr) data = static_cast<float*>(std::aligned_alloc(kAlignment, bytes));
@@ -141,11 +145,14 @@ float Tensor::item() const {
 
 float& Tensor::at(std::initializer_list<int64_t> index) const {
     const Shape& s = shape();
-    Shape idx{index};
-    check(idx.ndim() == s.ndim(), "at", "index {} has {} coordinates for shape {}", idx, idx.ndim(), s);
+    // NOTE: not a Shape: that would reject a negative coordinate as a "[shape]" error
+    std::vector<int64_t> idx(index);
+    auto text = [&] { return fmt::format("({}{})", fmt::join(idx, ", "), idx.size() == 1 ? "," : ""); };
+    if (static_cast<int>(idx.size()) != s.ndim())
+        fail("at", "index {} has {} coordinates for shape {}", text(), idx.size(), s);
     int64_t flat = 0;
     for (int d = 0; d < s.ndim(); ++d) {
-        check(idx[d] < s[d], "at", "index {} out of range for shape {}", idx, s);
+        if (idx[d] < 0 || idx[d] >= s[d]) fail("at", "index {} out of range for shape {}", text(), s);
         flat = flat * s[d] + idx[d];
     }
     return data()[flat];
@@ -225,6 +232,8 @@ Tensor arange(float start, float end, float step) {
     check(step != 0.0f && std::isfinite(step), "arange", "step must be finite and non-zero: got {}", step);
     check(std::isfinite(start) && std::isfinite(end), "arange", "bounds must be finite: got {} and {}", start, end);
     double count = std::ceil((static_cast<double>(end) - start) / step);
+    // NOTE: converting a double beyond int64's range to an integer is undefined behaviour
+    check(count < 0x1p62, "arange", "[{}, {}) in steps of {} has {} elements: too many", start, end, step, count);
     int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
     Tensor t = empty({n});
     for (int64_t i = 0; i < n; ++i) t.data()[i] = static_cast<float>(start + static_cast<double>(i) * step);

@@ -107,7 +107,9 @@ Tensor reshape_to(const Tensor& x, const std::vector<int64_t>& sizes, std::strin
             inferred = static_cast<int>(d);
         } else {
             check(sizes[d] >= 0, name, "invalid size {} in {}", sizes[d], format_list(sizes));
-            known *= sizes[d];
+            // NOTE: a product that wrapped around could "match" x's element count
+            if (__builtin_mul_overflow(known, sizes[d], &known))
+                fail(name, "sizes {} overflow the element count", format_list(sizes));
         }
     }
     // NOTE: with a 0 among the other sizes, any value of the -1 gives 0 elements: it is ambiguous
@@ -233,7 +235,8 @@ Tensor slice(const Tensor& x, int axis, int64_t start, int64_t end, int64_t step
     int64_t n = x.shape()[at];
     auto resolve = [n](int64_t i) { return std::clamp(i < 0 ? i + n : i, int64_t{0}, n); };
     int64_t first = resolve(start), last = resolve(end);
-    int64_t length = last > first ? (last - first + step - 1) / step : 0;
+    // NOTE: not (last - first + step - 1) / step, which overflows for a step near INT64_MAX
+    int64_t length = last > first ? (last - first - 1) / step + 1 : 0;
     return slice_range(x, at, first, step, length, "slice");
 }
 
@@ -245,7 +248,7 @@ Tensor narrow(const Tensor& x, int axis, int64_t start, int64_t length) {
     check(start >= -n && start <= n, "narrow", "start {} out of range for axis {} of shape {}", start, axis, x.shape());
     int64_t first = start < 0 ? start + n : start;
     // unlike slice, narrow does not clamp: asking for more than is there is an error (as torch.narrow)
-    check(first + length <= n, "narrow", "start {} + length {} exceeds size {} of axis {} of shape {}", first, length,
+    check(length <= n - first, "narrow", "start {} + length {} exceeds size {} of axis {} of shape {}", first, length,
           n, axis, x.shape());
     return slice_range(x, at, first, 1, length, "narrow");
 }

@@ -11,11 +11,13 @@
 // output require grad (as a bool tensor in PyTorch).
 #include "ops/where.hpp"
 
+#include "core/anomaly.hpp"
 #include "core/autograd.hpp"
 #include "core/error.hpp"
 #include "ops/binary.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace ag {
 
@@ -91,6 +93,8 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, float value) {
 
     Tensor out = empty(sx);
     masked_fill_reference(out.data(), x.data(), mask.data(), value, sx, broadcast_strides(sm, sx));
+    // -inf is how attention forbids a key: not an anomaly (core/anomaly.hpp)
+    InfinitiesExpected expected(std::isinf(value));
     record(out, "masked_fill", {x}, [mask](const Tensor&, const Tensor& dout) -> Grads {
         return {masked_fill(dout, mask, 0.0f)};  // filled elements did not come from x
     });

@@ -54,7 +54,9 @@ std::vector<Example> read_examples(LineReader& reader, const TsvOptions& options
         }
         size_t tab = view.find('\t');
         if (tab == std::string_view::npos) {
-            malformed("no tab between label and text");
+            // a binary file's first line usually has no tab: say what it more likely is
+            malformed(is_valid_utf8(view) ? "no tab between label and text"
+                                          : "no tab between label and text, and not UTF-8: is this a binary file?");
             continue;
         }
         std::string_view label = trim(view.substr(0, tab)), text = trim(view.substr(tab + 1));
