@@ -161,7 +161,13 @@ LoadedModel load_model(const std::string& dir) {
     ag::check(m.labels.size() == m.config.model.num_classes, kOp, "{}: labels.txt has {} labels, config.json says {}",
               dir, m.labels.size(), m.config.model.num_classes);
     m.model = std::make_unique<TextClassifier>(m.config.model, *m.gen);
-    m.model->load_state_dict(ag::load_safetensors(dir + "/model.safetensors"));
+    // a model.safetensors of another shape: name the file (load_state_dict only knows tensor names)
+    const ag::StateDict weights = ag::load_safetensors(dir + "/model.safetensors");
+    try {
+        m.model->load_state_dict(weights);
+    } catch (const ag::Error& e) {
+        ag::fail(kOp, "{}/model.safetensors does not match {}/config.json: {}", dir, dir, e.what());
+    }
     m.model->eval();
     return m;
 }
@@ -200,8 +206,12 @@ TrainProgress load_resume_state(const std::string& dir, TextClassifier& model, a
     }
     for (const auto& [key, value] : state.metadata)
         if (key.starts_with("optim.")) opt_state.metadata[key.substr(6)] = value;
-    model.load_state_dict(model_state);
-    optimizer.load_state_dict(opt_state);
+    try {
+        model.load_state_dict(model_state);
+        optimizer.load_state_dict(opt_state);
+    } catch (const ag::Error& e) {
+        ag::fail(kOp, "{} does not match {}/config.json: {}", path, dir, e.what());
+    }
 
     TrainProgress p;
     p.epoch = ag::read_integer(state, "epoch", kOp);

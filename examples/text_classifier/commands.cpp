@@ -8,6 +8,7 @@
 #include "tokenizer.hpp"
 #include "trainer.hpp"
 
+#include "core/anomaly.hpp"
 #include "core/autograd.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -98,6 +99,43 @@ double peak_rss_mb() {
     return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
 }
 
+// The value of each train flag that is saved in config.json, as text (for --resume's comparison).
+std::vector<std::pair<std::string, std::string>> saved_flags(const RunConfig& c) {
+    const TrainSettings& s = c.train;
+    const ModelConfig& m = c.model;
+    return {{"--data", s.data},
+            {"--train", s.train_file},
+            {"--valid", s.valid_file},
+            {"--test", s.test_file},
+            {"--skip-malformed", s.skip_malformed ? "true" : "false"},
+            {"--batch-size", fmt::format("{}", s.batch_size)},
+            {"--lr", fmt::format("{}", s.lr)},
+            {"--clip", fmt::format("{}", s.clip)},
+            {"--seed", fmt::format("{}", s.seed)},
+            {"--min-count", fmt::format("{}", s.min_count)},
+            {"--vocab-size", fmt::format("{}", s.vocab_size)},
+            {"--no-bucketing", s.bucketing ? "false" : "true"},
+            {"--d-model", fmt::format("{}", m.d_model)},
+            {"--heads", fmt::format("{}", m.heads)},
+            {"--layers", fmt::format("{}", m.layers)},
+            {"--ff-dim", fmt::format("{}", m.ff_dim)},
+            {"--max-len", fmt::format("{}", m.max_len)},
+            {"--dropout", fmt::format("{}", m.dropout)}};
+}
+
+// --resume continues the saved run with its own settings: a flag given with another value is an error
+// (only --epochs and --patience may change, to extend or stop a run).
+void check_resume_flags(const TrainArgs& args, const RunConfig& saved) {
+    const auto given = saved_flags(args.config), kept = saved_flags(saved);
+    for (size_t i = 0; i < given.size(); ++i) {
+        const auto& [flag, value] = given[i];
+        if (std::find(args.given.begin(), args.given.end(), flag) == args.given.end()) continue;
+        ag::check(value == kept[i].second, "train",
+                  "--resume: {} {} differs from the run's {} in {}/config.json (drop the flag, or start a new run)",
+                  flag, value, kept[i].second, args.out_dir);
+    }
+}
+
 }  // namespace
 
 void validate(const TrainArgs& a) {
@@ -130,6 +168,8 @@ void validate(const TrainArgs& a) {
 int run_train(const TrainArgs& args) {
     validate(args);
     ag::set_num_threads(static_cast<int>(args.threads));
+    // NOTE: anomaly mode is per thread; the training loop records its ops on this one
+    ag::set_detect_anomaly(args.detect_anomaly);
     std::FILE* log = args.quiet ? nullptr : stdout;
 
     // the run's settings: from the flags, or (--resume) from the run directory
@@ -137,6 +177,7 @@ int run_train(const TrainArgs& args) {
     if (args.resume) {
         config = run_config_from_json(read_text_file(args.out_dir + "/config.json", "train"),
                                       args.out_dir + "/config.json");
+        check_resume_flags(args, config);
         if (args.config.train.epochs >= 0) config.train.epochs = args.config.train.epochs;
         if (args.config.train.patience >= 0) config.train.patience = args.config.train.patience;
     } else {

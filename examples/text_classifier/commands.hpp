@@ -21,6 +21,8 @@ struct TrainArgs {
     std::string out_dir;        ///< --out ("" = write nothing)
     bool resume = false;        ///< --resume: continue the run in --out
     bool quiet = false;         ///< no progress bar, no epoch lines (still the final line)
+    bool detect_anomaly = false;  ///< --detect-anomaly: check every op (slow), so a NaN names the op making it
+    std::vector<std::string> given;  ///< the flags given on the command line (--resume checks them against the run)
 };
 /// Throws for a bad flag (see the file header).
 void validate(const TrainArgs& args);

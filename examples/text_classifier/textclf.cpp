@@ -56,8 +56,12 @@ int main(int argc, char** argv) {
     train.threads = ag::num_threads();  // AG_NUM_THREADS, else every core
     train_cmd->add_option("--threads", train.threads, "threads (results are the same for any count)")->capture_default_str();
     train_cmd->add_option("--out", train.out_dir, "run directory: checkpoint, metrics.jsonl, curves.svg, confusion.svg");
-    train_cmd->add_flag("--resume", train.resume, "continue the run in --out (its settings; --epochs may extend it)");
+    train_cmd->add_flag("--resume", train.resume,
+                        "continue the run in --out with its saved settings (--epochs and --patience may change; "
+                        "another flag with a different value is an error)");
     train_cmd->add_flag("-q,--quiet", train.quiet, "print only the final line");
+    train_cmd->add_flag("--detect-anomaly", train.detect_anomaly,
+                        "check every op for NaN/inf (slow): a non-finite loss then names the op that made it");
 
     // eval
     EvalArgs eval;
@@ -103,6 +107,8 @@ int main(int argc, char** argv) {
     try {
         if (*train_cmd) {
             s.bucketing = !no_bucketing;
+            for (const CLI::Option* option : train_cmd->get_options())
+                if (option->count() > 0) train.given.push_back(option->get_name());
             return run_train(train);
         }
         if (*eval_cmd) return run_eval(eval);

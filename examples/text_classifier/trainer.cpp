@@ -4,6 +4,7 @@
 #include "progress.hpp"
 #include "svg.hpp"
 
+#include "core/anomaly.hpp"
 #include "core/autograd.hpp"
 #include "core/error.hpp"
 #include "ops/cross_entropy.hpp"
@@ -42,6 +43,26 @@ double since(std::chrono::steady_clock::time_point start) {
 
 // The shuffle generator's seed: a different stream from the model's, fixed by the run's seed.
 uint64_t shuffle_seed(uint64_t seed) { return seed ^ 0x9E3779B97F4A7C15ull; }
+
+// Throws when the loss or a gradient of this step holds a NaN or an infinity, before the optimizer
+// turns it into weights. Nothing of the epoch has been saved yet, so the checkpoint on disk stays
+// the last good one (that of the previous epoch).
+void check_step_finite(const ag::Tensor& loss, const std::vector<ag::Tensor>& params, int64_t epoch, int64_t step,
+                       const TrainSettings& s, int64_t last_saved) {
+    std::string what;
+    if (!ag::all_finite(loss)) {
+        what = fmt::format("the loss is {}", loss.item());
+    } else {
+        for (size_t i = 0; i < params.size() && what.empty(); ++i)
+            if (params[i].grad().defined() && !ag::all_finite(params[i].grad()))
+                what = fmt::format("the gradient of parameter {} is not finite", i);
+    }
+    if (what.empty()) return;
+    const std::string kept = last_saved > 0 ? fmt::format("the checkpoint of epoch {} is kept", last_saved)
+                                            : std::string("no checkpoint was written");
+    ag::fail("train", "{} at epoch {} step {}; stopped, {}. Try a lower --lr (got {}) or --detect-anomaly to find the op",
+             what, epoch, step, kept, s.lr);
+}
 
 }  // namespace
 
@@ -102,13 +123,14 @@ TrainResult train(const RunConfig& config, const EncodedSplits& data, const std:
 
         // one pass over the shuffled training split
         double loss_sum = 0;
-        int64_t correct = 0, seen = 0;
+        int64_t correct = 0, seen = 0, step = 0;
         for (const std::vector<int64_t>& indices : epoch_batches(data.train, s.batch_size, true, s.bucketing, p.shuffle_gen)) {
             Batch batch = make_batch(data.train, indices);
             optimizer.zero_grad();
             ag::Tensor logits = model.forward(batch.input);
             ag::Tensor loss = ag::cross_entropy(logits, batch.labels);
             loss.backward();
+            check_step_finite(loss, optimizer.all_params(), epoch, ++step, s, p.epoch);
             if (s.clip > 0) ag::clip_grad_norm(optimizer.all_params(), s.clip);
             optimizer.step();
             loss_sum += static_cast<double>(loss.item()) * static_cast<double>(batch.size());
@@ -149,6 +171,10 @@ TrainResult train(const RunConfig& config, const EncodedSplits& data, const std:
         } else {
             ++p.bad_epochs;
         }
+        // NOTE: the order matters for a crash (SIGKILL) between two files. resume.safetensors goes last: it
+        // alone is what --resume reads (weights, Adam, generators, metrics: one file, one rename), so a run
+        // killed before it redoes this epoch, bit for bit, and rewrites the files before it with the same
+        // contents. Written first, it could name a best epoch whose model.safetensors never got written.
         if (!dir.empty()) {
             std::string lines;
             for (const EpochMetrics& e : p.metrics) lines += to_json_line(e) + "\n";

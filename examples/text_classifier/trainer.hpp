@@ -4,6 +4,8 @@
 //   batches = epoch_batches(train, shuffled by shuffle_gen)         (batcher.hpp)
 //   for each batch:  zero_grad; logits = model(batch); loss = cross_entropy(logits, labels);
 //                    loss.backward(); [clip_grad_norm]; adam.step()
+//                    (a NaN or inf in the loss or a gradient stops the run before the step, with an
+//                    error naming the epoch and step; the last epoch's checkpoint stays as it was)
 //   validate (eval mode, no graph); append a line to metrics.jsonl; redraw curves.svg;
 //   a better valid accuracy (ties: lower valid loss) -> model.safetensors; resume.safetensors always.
 // After the last epoch the best weights are reloaded and scored on the test split (confusion.svg;
