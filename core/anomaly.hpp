@@ -38,7 +38,9 @@ void set_detect_anomaly(bool on);
 /// Sets anomaly mode on this thread for its lifetime (on by default), then restores it.
 class AnomalyGuard {
 public:
+    /// Sets anomaly mode to `on`, remembering the previous setting.
     explicit AnomalyGuard(bool on = true);
+    /// Restores the previous setting.
     ~AnomalyGuard();
     AnomalyGuard(const AnomalyGuard&) = delete;
     AnomalyGuard& operator=(const AnomalyGuard&) = delete;
@@ -51,7 +53,9 @@ private:
 /// ops recorded: for ops that write them on purpose, as masked_fill(x, mask, -inf) does.
 class InfinitiesExpected {
 public:
+    /// Accepts infinities while alive (when `expected`).
     explicit InfinitiesExpected(bool expected = true);
+    /// Restores the previous setting.
     ~InfinitiesExpected();
     InfinitiesExpected(const InfinitiesExpected&) = delete;
     InfinitiesExpected& operator=(const InfinitiesExpected&) = delete;
