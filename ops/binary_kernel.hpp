@@ -18,15 +18,20 @@ namespace ag {
 namespace binary {
 
 // The math, written once for any value type: float in the reference, xsimd batches in the SIMD kernel.
+/// a + b
 struct Add { template <class T> T operator()(T a, T b) const { return a + b; } };
+/// a - b
 struct Sub { template <class T> T operator()(T a, T b) const { return a - b; } };
+/// a * b
 struct Mul { template <class T> T operator()(T a, T b) const { return a * b; } };
+/// a / b
 struct Div { template <class T> T operator()(T a, T b) const { return a / b; } };
 
 }  // namespace binary
 
 /// Where an operand's elements are, in the kernel's R × C view of the output.
 struct RowOperand {
+    /// the operand's element at row 0, column 0 of the view
     const float* data;
     int64_t row_stride;  ///< C (a full operand) or 0 (shared by every row)
     int64_t col_stride;  ///< 1 (a row of C floats) or 0 (one float)

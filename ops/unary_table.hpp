@@ -34,25 +34,33 @@ constexpr float kGeluCubic = 0.044715f;                ///< as PyTorch's approxi
 
 /// -x.
 struct Neg {
+    /// f(x) = -x
     template <class T> T f(T x) const { return -x; }
+    /// df(x, y) = -1
     template <class T> T df(T, T) const { return T(-1.0f); }
 };
 
 /// e^x.
 struct Exp {
+    /// f(x) = e^x
     template <class T> T f(T x) const { return xsimd::exp(x); }
+    /// df(x, y) = e^x = y
     template <class T> T df(T, T y) const { return y; }  // (e^x)' = e^x = y
 };
 
 /// ln x.
 struct Log {
+    /// f(x) = ln x
     template <class T> T f(T x) const { return xsimd::log(x); }
+    /// df(x, y) = 1 / x
     template <class T> T df(T x, T) const { return T(1.0f) / x; }
 };
 
 /// √x.
 struct Sqrt {
+    /// f(x) = √x
     template <class T> T f(T x) const { return xsimd::sqrt(x); }
+    /// df(x, y) = 1 / (2 √x) = 0.5 / y
     template <class T> T df(T, T y) const { return T(0.5f) / y; }  // 1 / (2 √x)
 };
 
@@ -83,28 +91,36 @@ T power(T x, float p) {
 /// x^p.
 struct Pow {
     float p;  ///< the exponent
+    /// f(x) = x^p, with C's pow semantics (power above)
     template <class T> T f(T x) const { return power(x, p); }
+    /// df(x, y) = p x^(p-1)
     // NOTE: p x^(p-1), not p y / x: the quotient is 0/0 at x = 0.
     template <class T> T df(T x, T) const { return T(p) * power(x, p - 1.0f); }
 };
 
 /// tanh x.
 struct Tanh {
+    /// f(x) = tanh x
     template <class T> T f(T x) const { return xsimd::tanh(x); }
+    /// df(x, y) = 1 - tanh² x = 1 - y²
     template <class T> T df(T, T y) const { return T(1.0f) - y * y; }
 };
 
 /// 1 / (1 + e^-x).
 struct Sigmoid {
+    /// f(x) = 1 / (1 + e^-x)
     template <class T> T f(T x) const { return T(1.0f) / (T(1.0f) + xsimd::exp(-x)); }
+    /// df(x, y) = σ(x) (1 - σ(x)) = y (1 - y)
     template <class T> T df(T, T y) const { return y * (T(1.0f) - y); }
 };
 
 /// max(x, 0), keeping NaN.
 struct Relu {
+    /// f(x) = x < 0 ? 0 : x (NaN stays NaN)
     // NOTE: not max(x, 0): x86's max returns its second operand when either is NaN and xsimd's
     // scalar max its first, so one of them turns NaN into 0. This keeps NaN, as PyTorch.
     template <class T> T f(T x) const { return select(x < T(0.0f), T(0.0f), x); }
+    /// df(x, y) = x > 0 ? 1 : 0
     // NOTE: strictly x > 0, so the gradient at exactly 0 is 0, as in PyTorch.
     template <class T> T df(T x, T) const { return select(x > T(0.0f), T(1.0f), T(0.0f)); }
 };
@@ -112,7 +128,9 @@ struct Relu {
 // x Φ(x), Φ(x) = (1 + erf(x / √2)) / 2 the standard normal CDF, φ(x) = e^(-x²/2) / √(2π) its density.
 /// x Φ(x), the exact GELU.
 struct Gelu {
+    /// f(x) = x Φ(x) = x (1 + erf(x / √2)) / 2
     template <class T> T f(T x) const { return T(0.5f) * x * (T(1.0f) + xsimd::erf(x * T(kSqrtHalf))); }
+    /// df(x, y) = Φ(x) + x φ(x)
     template <class T> T df(T x, T) const {
         T cdf = T(0.5f) * (T(1.0f) + xsimd::erf(x * T(kSqrtHalf)));
         T pdf = T(kInvSqrt2Pi) * xsimd::exp(T(-0.5f) * x * x);
@@ -123,8 +141,11 @@ struct Gelu {
 // x (1 + tanh u) / 2 with u = √(2/π) (x + 0.044715 x³); df = (1 + t)/2 + x (1 - t²) u' / 2, t = tanh u.
 /// GELU's tanh approximation.
 struct GeluTanh {
+    /// u(x) = √(2/π) (x + 0.044715 x³), the argument of the tanh
     template <class T> static T u(T x) { return T(kSqrt2OverPi) * (x + T(kGeluCubic) * x * x * x); }
+    /// f(x) = x (1 + tanh u(x)) / 2
     template <class T> T f(T x) const { return T(0.5f) * x * (T(1.0f) + xsimd::tanh(u(x))); }
+    /// df(x, y) = (1 + t) / 2 + x (1 - t²) u'(x) / 2, t = tanh u(x)
     template <class T> T df(T x, T) const {
         T t = xsimd::tanh(u(x));
         T du = T(kSqrt2OverPi) * (T(1.0f) + T(3.0f * kGeluCubic) * x * x);

@@ -22,11 +22,17 @@ namespace ag {
 /// Options of one Adam or AdamW group.
 /// NOTE: torch.optim.AdamW defaults weight_decay to 1e-2; here it is 0 for both: pass it explicitly.
 struct AdamOptions {
+    /// learning rate
     double lr = 1e-3;
+    /// decay rate of the first moment m
     double beta1 = 0.9;
+    /// decay rate of the second moment v
     double beta2 = 0.999;
+    /// added to the bias-corrected sqrt(v) in the denominator
     double eps = 1e-8;
+    /// L2 penalty (Adam) or decoupled decay rate (AdamW); 0 turns it off
     double weight_decay = 0.0;
+    /// divide by the running maximum of v rather than v
     bool amsgrad = false;
 };
 
@@ -35,10 +41,15 @@ struct AdamOptions {
 /// lr / bias_correction1 ... in double and rounds each to float once. Computing 1 - beta2 from a
 /// float beta2 instead would be off by 1.3e-5 relative (0.999f is 0.99900001).
 struct AdamStep {
+    /// learning rate for this step
     double lr;
+    /// decay rate of m
     double beta1;
+    /// decay rate of v
     double beta2;
+    /// added to the bias-corrected sqrt(v)
     double eps;
+    /// L2 penalty (Adam) or decoupled decay rate (AdamW)
     double weight_decay;
     double bias_correction1;  ///< 1 - beta1^t
     double bias_correction2;  ///< 1 - beta2^t

@@ -11,12 +11,15 @@ namespace ag {
 /// The float scalars of one update, each computed in double from AdamStep and rounded once
 /// (adam_scalars in optim/adam.cpp), shared by the reference and the SIMD kernel.
 struct AdamScalars {
+    /// decay rates of m and v
     float beta1, beta2;
+    /// 1 - beta1 and 1 - beta2, computed in double before the rounding
     float one_minus_beta1, one_minus_beta2;
     float weight_decay;           ///< Adam's L2 term: g += weight_decay * p
     float decay;                  ///< AdamW's shrink: p *= 1 - lr * weight_decay
     float step_size;              ///< lr / (1 - beta1^t)
     float bias_correction2_sqrt;  ///< sqrt(1 - beta2^t)
+    /// added to sqrt(v) / bias_correction2_sqrt
     float eps;
     bool decoupled;               ///< AdamW rather than Adam
 };

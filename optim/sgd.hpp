@@ -20,20 +20,30 @@ namespace ag {
 
 /// Options of one SGD group (torch.optim.SGD's arguments).
 struct SGDOptions {
+    /// learning rate
     double lr = 1e-3;
+    /// momentum factor mu; 0 turns momentum (and its buffer) off
     double momentum = 0.0;
+    /// dampening d: later steps blend in (1 - d) * g
     double dampening = 0.0;
+    /// L2 penalty: g += weight_decay * p
     double weight_decay = 0.0;
+    /// Nesterov momentum g + mu * buf (needs momentum > 0 and dampening 0)
     bool nesterov = false;
 };
 
 /// The scalars of one SGD update of one parameter; doubles, rounded to float once in the kernel
 /// after computing 1 - dampening in double (as PyTorch does with its Python numbers).
 struct SGDStep {
+    /// learning rate
     double lr;
+    /// momentum factor mu; 0: no buffer
     double momentum;
+    /// dampening d
     double dampening;
+    /// L2 penalty
     double weight_decay;
+    /// Nesterov momentum rather than plain
     bool nesterov;
     bool first_step;  ///< the momentum buffer is set to the gradient, not blended
 };
