@@ -25,8 +25,12 @@ public:
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
 
+    /// The directory itself.
+    const std::filesystem::path& dir() const { return path_; }
     /// The path of `name` inside the directory.
     std::string path(const std::string& name) const { return (path_ / name).string(); }
+    /// Writes `bytes` to `name` inside the directory (creating its subdirectories); returns its path.
+    std::string write(const std::string& name, const std::string& bytes) const;
     /// Number of entries in the directory (a failed atomic write must leave no temporary behind).
     int count_entries() const {
         return static_cast<int>(std::distance(std::filesystem::directory_iterator(path_), {}));
@@ -46,6 +50,12 @@ inline std::string read_bytes(const std::string& path) {
 inline void write_bytes(const std::string& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+inline std::string TempDir::write(const std::string& name, const std::string& bytes) const {
+    std::filesystem::create_directories((path_ / name).parent_path());
+    write_bytes(path(name), bytes);
+    return path(name);
 }
 
 }  // namespace ag::testing

@@ -1,5 +1,6 @@
 // Tests of the text classifier's data files and corpora (examples/text_classifier/text_file,
 // dataset, labels, fortunes, corpus).
+#include "temp_dir.hpp"
 #include "testing.hpp"
 
 #include "examples/text_classifier/corpus.hpp"
@@ -18,23 +19,10 @@ using ag::testing::error_of;
 namespace fs = std::filesystem;
 namespace tc = textclf;
 
+using ag::testing::TempDir;
+
 namespace {
 
-// A fresh directory under /tmp, removed with everything in it at the end of the test.
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& name)
-        : path(fs::temp_directory_path() / ("attograd_" + name + "_" + std::to_string(getpid()))) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& bytes) const {
-        fs::create_directories((path / name).parent_path());
-        std::ofstream(path / name, std::ios::binary) << bytes;
-        return (path / name).string();
-    }
-};
 
 bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
@@ -77,7 +65,7 @@ TEST_CASE("LineReader strips line ends, bounds long lines and rejects NUL bytes"
 }
 
 TEST_CASE("read_tsv reads labels and texts, CRLF, blank lines and a BOM") {
-    TempDir dir("tsv_ok");
+    TempDir dir;
     std::string path = dir.write("ok.tsv", "\xEF\xBB\xBF" "en\tHello there.\r\n\r\n de \t Guten Tag!\t(formal)\r\nes\t¡Hola!");
     tc::LoadReport report;
     std::vector<tc::Example> examples = tc::read_tsv(path, {}, &report);
@@ -95,19 +83,19 @@ TEST_CASE("read_tsv reads labels and texts, CRLF, blank lines and a BOM") {
 }
 
 TEST_CASE("read_tsv names the path of a missing, empty or directory file") {
-    TempDir dir("tsv_missing");
-    std::string missing = (dir.path / "nope.tsv").string();
+    TempDir dir;
+    std::string missing = (dir.dir() / "nope.tsv").string();
     CHECK(error_of([&] { tc::read_tsv(missing); }) == "[tsv] cannot open " + missing + ": No such file or directory");
     std::string empty = dir.write("empty.tsv", "");
     CHECK(error_of([&] { tc::read_tsv(empty); }) == "[tsv] " + empty + " is empty");
     std::string blank = dir.write("blank.tsv", "\n  \r\n\n");
     CHECK(error_of([&] { tc::read_tsv(blank); }) == "[tsv] " + blank + " has no examples (3 lines: 3 blank, 0 malformed)");
-    CHECK(error_of([&] { tc::read_tsv(dir.path.string()); }) ==
-          "[tsv] cannot open " + dir.path.string() + ": it is a directory, not a file");
+    CHECK(error_of([&] { tc::read_tsv(dir.dir().string()); }) ==
+          "[tsv] cannot open " + dir.dir().string() + ": it is a directory, not a file");
 }
 
 TEST_CASE("read_tsv rejects a binary file") {
-    TempDir dir("tsv_binary");
+    TempDir dir;
     std::string path = dir.write("model.bin", std::string("en\thello\n\x7F" "ELF\0\0\x01\x02", 17));
     tc::TsvOptions skip{.skip_malformed = true};
     // NUL bytes are fatal even when malformed lines are skipped
@@ -115,7 +103,7 @@ TEST_CASE("read_tsv rejects a binary file") {
 }
 
 TEST_CASE("read_tsv: a line without a tab is fatal, or skipped and reported") {
-    TempDir dir("tsv_no_tab");
+    TempDir dir;
     std::string path = dir.write("f.tsv", "en\tgood line\nno tab here\nde\tgut\n\tno label\nit\t  \n");
     CHECK(error_of([&] { tc::read_tsv(path); }) == "[tsv] " + path + ":2: no tab between label and text");
 
@@ -134,7 +122,7 @@ TEST_CASE("read_tsv: a line without a tab is fatal, or skipped and reported") {
 }
 
 TEST_CASE("read_tsv: a line over the limit is an error or skipped, never held in memory") {
-    TempDir dir("tsv_long");
+    TempDir dir;
     // a 3 MB line against the default 1 MiB limit (a 100 MB line goes the same way, only slower)
     std::string path = dir.write("long.tsv", "en\tshort\nen\t" + std::string(3 << 20, 'x') + "\nde\tkurz\n");
     CHECK(error_of([&] { tc::read_tsv(path); }) == "[tsv] " + path + ":2: line longer than 1048576 bytes");
@@ -148,7 +136,7 @@ TEST_CASE("read_tsv: a line over the limit is an error or skipped, never held in
 }
 
 TEST_CASE("read_tsv replaces invalid UTF-8 and counts it") {
-    TempDir dir("tsv_utf8");
+    TempDir dir;
     std::string path = dir.write("latin1.tsv", "fr\tcaf\xE9 cr\xE8me\nen\tfine\n");
     tc::LoadReport report;
     std::vector<tc::Example> examples = tc::read_tsv(path, {}, &report);
@@ -178,9 +166,9 @@ TEST_CASE("LabelSet: an unknown label at evaluation names its file and line") {
 }
 
 TEST_CASE("LabelSet save and load round trip and validation") {
-    TempDir dir("labels");
+    TempDir dir;
     tc::LabelSet labels = tc::LabelSet::from_names({"de", "en", "español"}, "test");
-    std::string path = (dir.path / "labels.txt").string();
+    std::string path = (dir.dir() / "labels.txt").string();
     labels.save(path);
     CHECK(tc::LabelSet::load(path).names() == labels.names());
 
@@ -190,7 +178,7 @@ TEST_CASE("LabelSet save and load round trip and validation") {
     CHECK(error_of([&] { tc::LabelSet::load(dup); }) == "[labels] " + dup + ":3: duplicate entry 'de' (first at line 1)");
     std::string empty = dir.write("empty.txt", "");
     CHECK(error_of([&] { tc::LabelSet::load(empty); }) == "[labels] " + empty + " is empty");
-    CHECK(contains(error_of([&] { labels.save((dir.path / "no_dir" / "x.txt").string()); }), "[labels] cannot write"));
+    CHECK(contains(error_of([&] { labels.save((dir.dir() / "no_dir" / "x.txt").string()); }), "[labels] cannot write"));
 }
 
 TEST_CASE("deduplicate keeps the first of equal texts") {
@@ -276,7 +264,7 @@ TEST_CASE("clean_fortune removes overstrikes, escapes and extra whitespace") {
 
 TEST_CASE("fortunes_lang_corpus applies its file and record rules") {
     // a miniature /usr/share/games/fortunes with one trap for each rule
-    TempDir dir("fortunes_rules");
+    TempDir dir;
     const std::string prose = "This is a perfectly ordinary English sentence.";
     dir.write("cookie", prose + "\n%\nshort\n%\n|__|__|__|__|__|__|__|__|\n%\n" + prose + "\n%\n" + std::string(600, 'a') + "\n");
     dir.write("cookie.dat", "binary index");
@@ -289,21 +277,21 @@ TEST_CASE("fortunes_lang_corpus applies its file and record rules") {
     dir.write("es/off/malo.fortunes", "Una frase ofensiva que debe quedar fuera del corpus.\n");
     dir.write("it/luke", "Un'altra frase italiana, copiata anche nella radice.\n");
     dir.write("luke", "Un'altra frase italiana, copiata anche nella radice.\n");   // a copy, not a link
-    fs::create_symlink("it/adams", dir.path / "adams");                 // as fortunes-it does
-    fs::create_symlink("vida.fortunes", dir.path / "es/vida.fortunes.u8");
-    fs::create_symlink("vida.fortunes", dir.path / "es/alias.fortunes");
+    fs::create_symlink("it/adams", dir.dir() / "adams");                 // as fortunes-it does
+    fs::create_symlink("vida.fortunes", dir.dir() / "es/vida.fortunes.u8");
+    fs::create_symlink("vida.fortunes", dir.dir() / "es/alias.fortunes");
     tc::FortunesReport report;
-    std::vector<tc::Example> examples = tc::fortunes_lang_corpus({.root = dir.path.string()}, &report);
+    std::vector<tc::Example> examples = tc::fortunes_lang_corpus({.root = dir.dir().string()}, &report);
 
     REQUIRE(examples.size() == 5);
     CHECK(examples[0].label == "en");
     CHECK(examples[0].text == prose);
-    CHECK(examples[0].where == (dir.path / "cookie").string() + ":1");
+    CHECK(examples[0].where == (dir.dir() / "cookie").string() + ":1");
     CHECK(examples[1].label == "de");
     CHECK(examples[2].label == "it");
     CHECK(examples[3].label == "it");
     CHECK(examples[4].label == "es");
-    CHECK(examples[4].where == (dir.path / "es/vida.fortunes").string() + ":2");
+    CHECK(examples[4].where == (dir.dir() / "es/vida.fortunes").string() + ":2");
     // en: 1 file, 5 records: 1 kept, 2 length (short, 600 a's), 1 art, 1 duplicate
     REQUIRE(report.size() == 4);
     CHECK(report[0].first == "en");
@@ -320,12 +308,12 @@ TEST_CASE("fortunes_lang_corpus applies its file and record rules") {
 }
 
 TEST_CASE("fortunes_lang_corpus without the packages names the apt-get command") {
-    TempDir dir("fortunes_missing");
+    TempDir dir;
     dir.write("cookie", "An English fortune that is long enough.\n");
-    std::string message = error_of([&] { tc::fortunes_lang_corpus({.root = dir.path.string()}); });
-    CHECK(contains(message, "[fortunes-lang] no German fortunes in " + (dir.path / "de").string()));
+    std::string message = error_of([&] { tc::fortunes_lang_corpus({.root = dir.dir().string()}); });
+    CHECK(contains(message, "[fortunes-lang] no German fortunes in " + (dir.dir() / "de").string()));
     CHECK(contains(message, "apt-get install fortunes fortunes-de fortunes-it fortunes-es"));
-    CHECK_FALSE(tc::fortunes_installed(dir.path.string()));
+    CHECK_FALSE(tc::fortunes_installed(dir.dir().string()));
 }
 
 TEST_CASE("fortunes_lang_corpus from the Debian packages: four languages, disjoint 80/10/10 splits") {

@@ -2,6 +2,7 @@
 // it learns the tiny corpus, a resumed run ends bitwise where an uninterrupted one does, the
 // thread count does not change a single bit, and a checkpoint loads back to the same predictions.
 // The models are small (d_model 32) so that the whole file runs in a few seconds.
+#include "temp_dir.hpp"
 #include "testing.hpp"
 
 #include "examples/text_classifier/batcher.hpp"
@@ -22,19 +23,10 @@
 namespace fs = std::filesystem;
 namespace tc = textclf;
 
+using ag::testing::TempDir;
+
 namespace {
 
-// A fresh directory under /tmp, removed with everything in it at the end of the test.
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& name)
-        : path(fs::temp_directory_path() / ("attograd_textclf_" + name + "_" + std::to_string(getpid()))) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string operator/(const std::string& file) const { return (path / file).string(); }
-};
 
 // A small model on the tiny corpus, as `textclf train --data tiny ... -q` would run it.
 tc::TrainArgs small_run(int64_t epochs, const std::string& out_dir) {
@@ -142,16 +134,16 @@ TEST_CASE("textclf train: the same seed gives the same loss curve with 1 and 2 t
 }
 
 TEST_CASE("textclf train: --resume after epoch 1 ends bitwise where 3 uninterrupted epochs end") {
-    TempDir whole("whole"), split("split");
-    REQUIRE(tc::run_train(small_run(3, whole.path.string())) == 0);
+    TempDir whole, split;
+    REQUIRE(tc::run_train(small_run(3, whole.dir().string())) == 0);
     // stop after one epoch, then continue the same run to 3 epochs
-    REQUIRE(tc::run_train(small_run(1, split.path.string())) == 0);
-    tc::TrainArgs more = small_run(3, split.path.string());
+    REQUIRE(tc::run_train(small_run(1, split.dir().string())) == 0);
+    tc::TrainArgs more = small_run(3, split.dir().string());
     more.resume = true;
     REQUIRE(tc::run_train(more) == 0);
 
-    check_same_tensors(whole / "resume.safetensors", split / "resume.safetensors");  // weights, Adam, RNG states
-    check_same_tensors(whole / "model.safetensors", split / "model.safetensors");    // the best weights
+    check_same_tensors(whole.path("resume.safetensors"), split.path("resume.safetensors"));  // weights, Adam, RNG states
+    check_same_tensors(whole.path("model.safetensors"), split.path("model.safetensors"));    // the best weights
     std::vector<tc::EpochMetrics> a, b;
     auto read = [](const std::string& path) {
         std::vector<tc::EpochMetrics> out;
@@ -160,13 +152,13 @@ TEST_CASE("textclf train: --resume after epoch 1 ends bitwise where 3 uninterrup
             out.push_back(tc::from_json_line(text.substr(at, end - at)));
         return out;
     };
-    a = read(whole / "metrics.jsonl"), b = read(split / "metrics.jsonl");
+    a = read(whole.path("metrics.jsonl")), b = read(split.path("metrics.jsonl"));
     REQUIRE(a.size() == 3);
     CHECK(same(learned(a), learned(b)));
 }
 
 TEST_CASE("textclf checkpoint: save then load gives the same predictions") {
-    TempDir dir("checkpoint");
+    TempDir dir;
     TinyData data = tiny_data(24);
     tc::RunConfig config = tiny_config(data, 0);
     config.model.layers = 2;
@@ -175,10 +167,10 @@ TEST_CASE("textclf checkpoint: save then load gives the same predictions") {
     tc::TextClassifier sized(config.model, gen);
     sized.eval();
     const tc::Vocab& vocab = data.vocab;
-    tc::save_run_files(dir.path.string(), config, vocab, tc::LabelSet::from_names(data.labels, "test"));
-    tc::save_weights(dir.path.string(), sized);
+    tc::save_run_files(dir.dir().string(), config, vocab, tc::LabelSet::from_names(data.labels, "test"));
+    tc::save_weights(dir.dir().string(), sized);
 
-    tc::LoadedModel loaded = tc::load_model(dir.path.string());
+    tc::LoadedModel loaded = tc::load_model(dir.dir().string());
     CHECK(loaded.vocab.size() == vocab.size());
     CHECK(loaded.labels.names() == data.labels);
     CHECK(loaded.config.model.layers == 2);
@@ -198,8 +190,8 @@ TEST_CASE("textclf checkpoint: save then load gives the same predictions") {
     // a config that does not match the files is an error naming both
     tc::RunConfig wrong = config;
     wrong.model.vocab_size += 1;
-    tc::write_text_file(dir / "config.json", tc::to_json(wrong), "test");
-    CHECK(ag::testing::error_of([&] { tc::load_model(dir.path.string()); }).find("vocab.txt has") != std::string::npos);
+    tc::write_text_file(dir.path("config.json"), tc::to_json(wrong), "test");
+    CHECK(ag::testing::error_of([&] { tc::load_model(dir.dir().string()); }).find("vocab.txt has") != std::string::npos);
 }
 
 TEST_CASE("textclf batch: padding, masks and mean-pool weights") {

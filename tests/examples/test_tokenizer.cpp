@@ -1,5 +1,6 @@
 // Tests of the text classifier's UTF-8 repair, tokenizer and vocabulary
 // (examples/text_classifier/utf8, tokenizer, vocab).
+#include "temp_dir.hpp"
 #include "testing.hpp"
 
 #include "examples/text_classifier/tokenizer.hpp"
@@ -15,24 +16,12 @@ using Tokens = std::vector<std::string>;
 namespace tc = textclf;
 using textclf::tokenize;
 
+using ag::testing::TempDir;
+
 namespace {
 
 const std::string kFFFD = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 
-// A fresh directory under /tmp, removed with everything in it at the end of the test.
-struct TempDir {
-    std::filesystem::path path;
-    explicit TempDir(const std::string& name)
-        : path(std::filesystem::temp_directory_path() / ("attograd_" + name + "_" + std::to_string(getpid()))) {
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    std::string write(const std::string& name, const std::string& bytes) const {
-        std::ofstream(path / name, std::ios::binary) << bytes;
-        return (path / name).string();
-    }
-};
 
 }  // namespace
 
@@ -152,9 +141,9 @@ TEST_CASE("vocab encode maps unknown tokens to <unk> and truncates") {
 }
 
 TEST_CASE("vocab save and load round trip") {
-    TempDir dir("vocab_roundtrip");
+    TempDir dir;
     tc::Vocab vocab = tc::Vocab::build({"Grüße aus Köln", "¿qué tal?", "l'acqua è fresca"});
-    std::string path = (dir.path / "vocab.txt").string();
+    std::string path = (dir.dir() / "vocab.txt").string();
     vocab.save(path);
     tc::Vocab loaded = tc::Vocab::load(path);
     REQUIRE(loaded.size() == vocab.size());
@@ -164,13 +153,13 @@ TEST_CASE("vocab save and load round trip") {
 }
 
 TEST_CASE("vocab load rejects invalid files, naming file and line") {
-    TempDir dir("vocab_errors");
+    TempDir dir;
     auto load_error = [&](const std::string& name, const std::string& bytes) {
         std::string path = dir.write(name, bytes);
         return error_of([&] { tc::Vocab::load(path); });
     };
-    CHECK(error_of([&] { tc::Vocab::load((dir.path / "missing.txt").string()); })
-              .find("cannot open " + (dir.path / "missing.txt").string()) != std::string::npos);
+    CHECK(error_of([&] { tc::Vocab::load((dir.dir() / "missing.txt").string()); })
+              .find("cannot open " + (dir.dir() / "missing.txt").string()) != std::string::npos);
     CHECK(load_error("empty.txt", "").find("empty.txt is empty") != std::string::npos);
     CHECK(load_error("order.txt", "<unk>\n<pad>\na\n").find("first two tokens must be <pad> and <unk>") !=
           std::string::npos);
