@@ -84,7 +84,7 @@ TEST_CASE("attention: matches the composed ops, forward and gradients, on awkwar
     for (Case c : {Case{1, 1, 1, 4, 1}, Case{2, 7, 5, 12, 3}, Case{3, 9, 9, 8, 2}, Case{2, 17, 33, 6, 6}}) {
         INFO("B T S D H = ", c.B, " ", c.T, " ", c.S, " ", c.D, " ", c.H);
         Tensor q = param({c.B, c.T, c.D}, 1), k = param({c.B, c.S, c.D}, 2), v = param({c.B, c.S, c.D}, 3);
-        std::vector<AttentionMasks> variants(5);
+        std::vector<AttentionMasks> variants(6);
         variants[1].key_padding_mask = padding_mask(c.B, c.S, std::vector<int64_t>(c.B, c.S / 2));
         variants[2].is_causal = true;
         variants[3].attn_mask = tensor(param({c.T, c.S}, 4).detach().to_vector(), {c.T, c.S});
@@ -93,6 +93,10 @@ TEST_CASE("attention: matches the composed ops, forward and gradients, on awkwar
         for (int64_t i = 0; i < c.T * c.S; i += 3) boolean.data()[i] = 1.0f;
         variants[4].attn_mask = boolean;
         variants[4].key_padding_mask = padding_mask(c.B, c.S, std::vector<int64_t>(c.B, 1));
+        // padding that is not at the end of the row: key 0 and the middle key (none is skipped)
+        Tensor inner = zeros({c.B, c.S});
+        for (int64_t b = 0; b < c.B; ++b) inner.data()[b * c.S] = inner.data()[b * c.S + c.S / 2] = 1.0f;
+        if (c.S > 2) variants[5].key_padding_mask = inner;
         for (size_t i = 0; i < variants.size(); ++i) {
             CAPTURE(i);
             const AttentionMasks& m = variants[i];
@@ -129,6 +133,32 @@ TEST_CASE("attention: dropout draws the composed dropout's mask when T·S is a m
     CHECK(g1.offset() == g2.offset());
     // and something was dropped: without dropout the output differs
     CHECK_FALSE(allclose(fused[0], attention(q, k, v, H, {}).detach(), 1e-3f, 1e-3f));
+}
+
+TEST_CASE("attention: leaving trailing padding keys out of the products changes no bit") {
+    // The op skips the padding keys at the end of each row (their weights are exactly 0). The same
+    // keys masked through attn_mask are not skipped: both must give the same bits, with dropout too.
+    const int64_t B = 3, T = 9, S = 11, D = 8, H = 2, padded = 4;
+    Tensor q = param({B, T, D}, 40), k = param({B, S, D}, 41), v = param({B, S, D}, 42);
+    Generator g1(5), g2(5);
+    AttentionMasks by_padding, by_attn_mask;
+    by_padding.key_padding_mask = padding_mask(B, S, std::vector<int64_t>(B, padded));
+    Tensor columns = zeros({T, S});
+    for (int64_t i = 0; i < T; ++i)
+        for (int64_t j = S - padded; j < S; ++j) columns.data()[i * S + j] = 1.0f;
+    by_attn_mask.attn_mask = columns;
+    by_padding.dropout = by_attn_mask.dropout = 0.25f;
+    by_padding.gen = &g1, by_attn_mask.gen = &g2;
+    auto skipped = value_and_grads([&] { return attention(q, k, v, H, by_padding); }, {q, k, v});
+    auto full = value_and_grads([&] { return attention(q, k, v, H, by_attn_mask); }, {q, k, v});
+    for (size_t j = 0; j < skipped.size(); ++j) CHECK(bitwise_equal(skipped[j], full[j]));
+    // the padding keys get exactly zero gradients
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t j = S - padded; j < S; ++j)
+            for (int64_t d = 0; d < D; ++d) {
+                CHECK(skipped[2].at({b, j, d}) == 0.0f);
+                CHECK(skipped[3].at({b, j, d}) == 0.0f);
+            }
 }
 
 TEST_CASE("attention: gradcheck with masks and dropout") {
