@@ -102,21 +102,27 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     Tensor out = empty(shape);
     matmul_batched(out.data(), a.data(), a_batch, b.data(), b_batch, batch, false, false, M, N, K);
 
-    record(out, "matmul", {a, b}, [a, b, a_batch, b_batch, batch, M, N, K](const Tensor&, const Tensor& dout) -> Grads {
+    // an operand that needs no gradient (a constant pooling matrix, say) gets none computed
+    const bool grad_a = a.requires_grad(), grad_b = b.requires_grad();
+    record(out, "matmul", {a, b},
+           [a, b, a_batch, b_batch, batch, M, N, K, grad_a, grad_b](const Tensor&, const Tensor& dout) -> Grads {
         const int64_t count = batch.numel();
         // An operand with every matrix of the batch gets its gradient in its own shape (same bytes);
         // a broadcast one gets the whole batch's, which the engine sums back to its shape.
         // da = dout @ bᵀ: (M×N)·(N×K) per batch index
-        Tensor da = empty(a_batch.numel() == count ? a.shape() : with_matrix(batch, M, K));
-        matmul_batched(da.data(), dout.data(), batch, b.data(), b_batch, batch, false, true, M, K, N);
+        Tensor da;
+        if (grad_a) {
+            da = empty(a_batch.numel() == count ? a.shape() : with_matrix(batch, M, K));
+            matmul_batched(da.data(), dout.data(), batch, b.data(), b_batch, batch, false, true, M, K, N);
+        }
 
         // db = aᵀ @ dout: (K×M)·(M×N) per batch index
         Tensor db;
-        if (b_batch.numel() == 1) {
+        if (grad_b && b_batch.numel() == 1) {
             // one b for the whole batch: db = Σ_batch aᵀ·dout, one gemm over batch·M inner rows
             db = empty(b.shape());
             gemm(true, false, K, N, count * M, 1.0f, a.data(), K, dout.data(), N, 0.0f, db.data(), N);
-        } else {
+        } else if (grad_b) {
             db = empty(b_batch.numel() == count ? b.shape() : with_matrix(batch, K, N));
             matmul_batched(db.data(), a.data(), a_batch, dout.data(), batch, batch, true, false, K, N, M);
         }
