@@ -229,6 +229,11 @@ BPanels pack_b(float* bp, const float* b, int64_t ldb, bool trans_b, int64_t kc,
     constexpr int W = Batch::size, NV = Blocking<Arch>::NV;
     constexpr int64_t NR = kNR<Arch>;
     int64_t full = nc / NR * NR;  // columns in whole panels
+    // A last panel narrower than NR is zeroed first: the micro-kernel computes the columns past nc
+    // and throws them away, and zeros keep stale scratch (possibly denormals, slow on some CPUs)
+    // out of its FMAs. NOTE: one memset of the panel; zeroing only the unused columns of each of
+    // its kc rows became kc small memset calls, a quarter of the time of packing a 48-column B.
+    if (full < nc) std::memset(bp + full * kc, 0, sizeof(float) * static_cast<size_t>(kc * NR));
     if (!trans_b) {
         // op(B)[k, j] = B[k·ldb + j]. Walk B row by row (k outer): reading along the rows of B
         // keeps the hardware prefetcher and the TLB happy; the writes go to the panels, in L2.
@@ -265,11 +270,6 @@ BPanels pack_b(float* bp, const float* b, int64_t ldb, bool trans_b, int64_t kc,
             for (int64_t k = 0; k < kc; ++k) column[k * NR] = row[k];
         }
     }
-    // zero the columns of the last panel past nc: the micro-kernel computes them and throws them
-    // away, and zeros keep stale scratch (possibly denormals, slow on some CPUs) out of its FMAs
-    if (full < nc)
-        for (int64_t k = 0; k < kc; ++k)
-            for (int64_t j = nc - full; j < NR; ++j) bp[full * kc + k * NR + j] = 0.0f;
     return {bp, kc, NR};
 }
 
@@ -300,13 +300,14 @@ xsimd::batch<float, Arch> fmadd(xsimd::batch<float, Arch> a, xsimd::batch<float,
 //   A: an A panel in `Layout` with leading dimension lda_p (packed or in place, see PanelLayout);
 //   B: a kc×NR micro-panel of op(B), row k at b + k·ldb_p (ldb_p = NR packed, ldb in place);
 //   C: row-major with leading dimension ldc; n <= NR columns exist.
-// It computes all NR columns in registers (a narrow panel is zero-padded) and writes the n that
-// exist. Registers: ROWS·NV accumulators, NV vectors of B, one broadcast of A.
-template <class Arch, PanelLayout Layout, int ROWS>
+// It computes the first NV·W columns of the micro-panel in registers (NV = 1: a tile of n <= W
+// columns, whose other half would be wasted work) and writes the n that exist (a narrow panel is
+// zero-padded). Registers: ROWS·NV accumulators, NV vectors of B, one broadcast of A.
+template <class Arch, PanelLayout Layout, int ROWS, int NV>
 void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int64_t ldb_p, float alpha, float beta,
                   float* c, int64_t ldc, int64_t n) {
     using Batch = xsimd::batch<float, Arch>;
-    constexpr int W = Batch::size, NV = Blocking<Arch>::NV, NR = NV * W;
+    constexpr int W = Batch::size, NR = NV * W;
     constexpr int64_t KC = Blocking<Arch>::KC;
 
     // start fetching the C tile now: it is needed only after the k loop, and may be far away
@@ -353,15 +354,32 @@ void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int
             }
         return;
     }
-    alignas(64) float tile[ROWS * NR];
+    // a narrow tile (the last columns of C): whole registers of existing columns go straight into
+    // C; only a register that is partly past column n goes through a buffer (AVX-512: a masked
+    // store). A 48-column C is a full tile and one of 16 columns: no float goes one at a time.
+    const Batch va(alpha), vb(beta);
 #pragma GCC unroll 16
     for (int i = 0; i < ROWS; ++i)
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) acc[i][v].store_aligned(tile + i * NR + v * W);
-    for (int64_t i = 0; i < ROWS; ++i)
-        for (int64_t j = 0; j < n; ++j) {
-            float r = alpha * tile[i * NR + j];
-            c[i * ldc + j] = beta == 0.0f ? r : r + beta * c[i * ldc + j];
+        for (int v = 0; v < NV; ++v) {
+            const int64_t cols = n - v * W;  // of this register's W columns, the ones that exist
+            if (cols <= 0) break;
+            float* cp = c + i * ldc + v * W;
+            if (cols >= W) {
+                Batch r = va * acc[i][v];
+                if (beta != 0.0f) r = fmadd(vb, Batch::load_unaligned(cp), r);
+                r.store_unaligned(cp);
+            } else if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+                const __mmask16 keep = static_cast<__mmask16>((1u << cols) - 1);
+                __m512 r = _mm512_mul_ps(va, acc[i][v]);
+                if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(keep, cp), r);
+                _mm512_mask_storeu_ps(cp, keep, r);
+            } else {
+                alignas(64) float part[W];
+                acc[i][v].store_aligned(part);
+                for (int64_t j = 0; j < cols; ++j)
+                    cp[j] = beta == 0.0f ? alpha * part[j] : alpha * part[j] + beta * cp[j];
+            }
         }
 }
 
@@ -369,14 +387,16 @@ void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int
 using MicroKernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float, float, float*, int64_t,
                              int64_t);
 
-template <class Arch, PanelLayout Layout, int... Rows>
+template <class Arch, PanelLayout Layout, int NV, int... Rows>
 constexpr std::array<MicroKernel, sizeof...(Rows) + 1> micro_kernel_table(std::integer_sequence<int, Rows...>) {
-    return {nullptr, &micro_kernel<Arch, Layout, Rows + 1>...};
+    return {nullptr, &micro_kernel<Arch, Layout, Rows + 1, NV>...};
 }
 
-template <class Arch, PanelLayout Layout>
+// NV = Blocking::NV registers wide (NR columns), or one register wide for a last tile of at most
+// W columns (micro_kernels<Arch, Layout, 1>)
+template <class Arch, PanelLayout Layout, int NV = Blocking<Arch>::NV>
 constexpr auto micro_kernels =
-    micro_kernel_table<Arch, Layout>(std::make_integer_sequence<int, Blocking<Arch>::MR>{});
+    micro_kernel_table<Arch, Layout, NV>(std::make_integer_sequence<int, Blocking<Arch>::MR>{});
 
 // The flops below which a chunk of work is not worth sending to another thread: about 20 µs at
 // one core's FMA rate, several times what waking a worker and handing it the chunk costs.
@@ -399,6 +419,8 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
     // a packed panel: by_row becomes by_row_packed, by_depth stays by_depth with ld = MR
     constexpr PanelLayout packed = Layout == PanelLayout::by_row ? PanelLayout::by_row_packed : Layout;
     const auto& kernels = pack ? micro_kernels<Arch, packed> : micro_kernels<Arch, Layout>;
+    const auto& narrow = pack ? micro_kernels<Arch, packed, 1> : micro_kernels<Arch, Layout, 1>;
+    constexpr int64_t W = xsimd::batch<float, Arch>::size;
     // NOTE: read in place, a by_row panel has a run-time row stride, so every row costs an
     // address register; past ~8 rows x86-64 runs out and reloads them from the stack on every k
     // step. Such panels hold at most 8 rows (measured: 128×(64×64×32) went 0.88× -> 0.94×).
@@ -426,9 +448,9 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
                 int64_t i0 = panels.start(p), m = panels.start(p + 1) - i0;
                 const float* panel = pack ? ap + (p - p0) * panel_size : a_rows(i0);
                 int64_t panel_ld = pack ? MR : lda;  // (by_row_packed ignores it)
-                MicroKernel kernel = kernels[m];
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t n = std::min(NR, nc - jr);
+                    MicroKernel kernel = n <= W ? narrow[m] : kernels[m];
                     float* tile = c + i0 * ldc + jr;
                     if (n < NR && b.edge != nullptr)
                         kernel(kc, panel, panel_ld, b.edge, NR, alpha, beta, tile, ldc, n);
@@ -459,12 +481,18 @@ struct BWorkspace {
     float* edge = thread_scratch(2, Blocking<Arch>::KC * kNR<Arch>);            // one B micro-panel
 };
 
-// Whether a product is small enough to read A and B where they are (see the file header).
-// NOTE: B must not be transposed (the micro-kernel loads rows of op(B)); K <= KC keeps A's rows
-// short, so the few rows of a panel stay in L1 however far apart lda puts them.
+// Whether a product is small enough to read A where it is (see the file header). K <= KC keeps
+// A's rows short, so the few rows of a panel stay in L1 however far apart lda puts them.
+template <class Arch>
+bool a_in_place(int64_t M, int64_t K) {
+    return M <= Blocking<Arch>::kInPlaceRows && K <= Blocking<Arch>::KC;
+}
+
+// Whether B can be read where it is too. NOTE: B must not be transposed: the micro-kernel loads
+// rows of op(B). A transposed B is packed, however small (Q·Kᵀ in attention).
 template <class Arch>
 bool in_place(bool trans_b, int64_t M, int64_t K) {
-    return !trans_b && M <= Blocking<Arch>::kInPlaceRows && K <= Blocking<Arch>::KC;
+    return !trans_b && a_in_place<Arch>(M, K);
 }
 
 // One product, the whole loop nest of the file header.
@@ -474,7 +502,7 @@ void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float
     const BWorkspace<Arch> ws;  // this thread's: a batch may run products on several threads
     constexpr int64_t KC = Blocking<Arch>::KC;
     const int64_t NC = block_columns<Arch>();
-    bool small = in_place<Arch>(trans_b, M, K);
+    const bool small = in_place<Arch>(trans_b, M, K), pack_a = !a_in_place<Arch>(M, K);
     for (int64_t jc = 0; jc < N; jc += NC) {
         int64_t nc = std::min(NC, N - jc);
         for (int64_t pc = 0; pc < K; pc += KC) {
@@ -486,7 +514,7 @@ void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float
             BPanels panels =
                 small ? b_in_place<Arch>(ws.edge, b, ldb, kc, nc) : pack_b<Arch>(ws.bp, b, ldb, trans_b, kc, nc);
             multiply_block<Arch>(trans_a, a, lda, panels, C + jc, ldc, M, nc, kc, alpha, pc == 0 ? beta : 1.0f,
-                                 !small);
+                                 pack_a);
         }
     }
 }
