@@ -1,6 +1,6 @@
 // gemm.cpp: the reference sgemm and the entry points ops call (contract in gemm.hpp).
 //
-// gemm and gemm_batched run the packed SIMD kernel of ops/gemm_kernel.cpp for the active SIMD
+// gemm, gemm_bias and gemm_batched run the packed SIMD kernel of ops/gemm_kernel.cpp for the active SIMD
 // level (core/simd.hpp), or the reference below when the level is scalar.
 #include "ops/gemm.hpp"
 
@@ -25,15 +25,28 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
     }
 }
 
+void gemm_bias_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                         int64_t lda, const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc) {
+    gemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 0.0f, C, ldc);
+    for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) C[i * ldc + j] += bias[j];
+}
+
 namespace {
 
-// The scalar level of gemm_batched: the reference, once per matrix.
+// The scalar level of gemm_batched and gemm_bias: the reference, once per matrix.
 void gemm_batched_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                             int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
-                            float* C, int64_t ldc, int64_t stride_c, int64_t batch) {
-    for (int64_t b = 0; b < batch; ++b)
-        gemm_reference(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta,
-                       C + b * stride_c, ldc);
+                            const float* bias, float* C, int64_t ldc, int64_t stride_c, int64_t batch) {
+    for (int64_t b = 0; b < batch; ++b) {
+        float* c = C + b * stride_c;
+        if (bias)
+            gemm_bias_reference(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, bias,
+                                c, ldc);
+        else
+            gemm_reference(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta, c,
+                           ldc);
+    }
 }
 
 }  // namespace
@@ -43,11 +56,17 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     gemm_batched(trans_a, trans_b, M, N, K, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
 }
 
+void gemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc) {
+    simd_dispatch(GemmKernel{}, gemm_batched_reference, trans_a, trans_b, M, N, K, alpha, A, lda, int64_t{0}, B, ldb,
+                  int64_t{0}, 0.0f, bias, C, ldc, int64_t{0}, int64_t{1});
+}
+
 void gemm_batched(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                   int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta, float* C,
                   int64_t ldc, int64_t stride_c, int64_t batch) {
     simd_dispatch(GemmKernel{}, gemm_batched_reference, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb,
-                  stride_b, beta, C, ldc, stride_c, batch);
+                  stride_b, beta, static_cast<const float*>(nullptr), C, ldc, stride_c, batch);
 }
 
 }  // namespace ag

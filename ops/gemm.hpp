@@ -6,6 +6,10 @@
 //   C is M×N (ldc >= N)
 // The argument order is cblas_sgemm's (row-major), so code moves between the two unchanged.
 // When beta == 0, C is written without being read (it may hold garbage or NaN).
+//
+// gemm_bias adds a row vector to every row as the tiles are written (linear's bias):
+//   C = alpha · op(A) · op(B) + bias        bias: N floats; C is not read
+// which saves filling C with the bias first and reading it back (two passes over C).
 #pragma once
 
 #include <cstdint>
@@ -20,6 +24,12 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
+/// The reference of gemm_bias: gemm_reference with beta = 0, then + bias[j] on every row.
+void gemm_bias_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                         int64_t lda, const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc);
+/// C = alpha · op(A) · op(B) + bias (a row vector of N floats, added to every row of C).
+void gemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc);
 /// `batch` independent gemms; matrix b of each operand starts at b * stride_{a,b,c} elements.
 /// A stride of 0 reuses one matrix for every batch (broadcasting).
 void gemm_batched(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

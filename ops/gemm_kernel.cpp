@@ -300,12 +300,13 @@ xsimd::batch<float, Arch> fmadd(xsimd::batch<float, Arch> a, xsimd::batch<float,
 //   A: an A panel in `Layout` with leading dimension lda_p (packed or in place, see PanelLayout);
 //   B: a kc×NR micro-panel of op(B), row k at b + k·ldb_p (ldb_p = NR packed, ldb in place);
 //   C: row-major with leading dimension ldc; n <= NR columns exist.
+//   bias: null, or the tile's n columns of a row vector added to every row (linear's bias)
 // It computes the first NV·W columns of the micro-panel in registers (NV = 1: a tile of n <= W
 // columns, whose other half would be wasted work) and writes the n that exist (a narrow panel is
 // zero-padded). Registers: ROWS·NV accumulators, NV vectors of B, one broadcast of A.
 template <class Arch, PanelLayout Layout, int ROWS, int NV>
 void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int64_t ldb_p, float alpha, float beta,
-                  float* c, int64_t ldc, int64_t n) {
+                  const float* bias, float* c, int64_t ldc, int64_t n) {
     using Batch = xsimd::batch<float, Arch>;
     constexpr int W = Batch::size, NR = NV * W;
     constexpr int64_t KC = Blocking<Arch>::KC;
@@ -342,7 +343,9 @@ void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int
 
     // write the tile: straight into C when all NR columns exist, through a buffer otherwise
     if (n == NR) {
-        Batch va(alpha), vb(beta);
+        Batch va(alpha), vb(beta), row[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) row[v] = bias ? Batch::load_unaligned(bias + v * W) : Batch(0.0f);
 #pragma GCC unroll 16
         for (int i = 0; i < ROWS; ++i)
 #pragma GCC unroll 4
@@ -350,6 +353,7 @@ void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int
                 float* cp = c + i * ldc + v * W;
                 Batch r = va * acc[i][v];
                 if (beta != 0.0f) r = fmadd(vb, Batch::load_unaligned(cp), r);
+                if (bias) r = r + row[v];
                 r.store_unaligned(cp);
             }
         return;
@@ -365,27 +369,32 @@ void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int
             const int64_t cols = n - v * W;  // of this register's W columns, the ones that exist
             if (cols <= 0) break;
             float* cp = c + i * ldc + v * W;
+            const float* bp = bias ? bias + v * W : nullptr;
             if (cols >= W) {
                 Batch r = va * acc[i][v];
                 if (beta != 0.0f) r = fmadd(vb, Batch::load_unaligned(cp), r);
+                if (bp) r = r + Batch::load_unaligned(bp);
                 r.store_unaligned(cp);
             } else if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
                 const __mmask16 keep = static_cast<__mmask16>((1u << cols) - 1);
                 __m512 r = _mm512_mul_ps(va, acc[i][v]);
                 if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(keep, cp), r);
+                if (bp) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(keep, bp));
                 _mm512_mask_storeu_ps(cp, keep, r);
             } else {
                 alignas(64) float part[W];
                 acc[i][v].store_aligned(part);
-                for (int64_t j = 0; j < cols; ++j)
-                    cp[j] = beta == 0.0f ? alpha * part[j] : alpha * part[j] + beta * cp[j];
+                for (int64_t j = 0; j < cols; ++j) {
+                    float r = beta == 0.0f ? alpha * part[j] : alpha * part[j] + beta * cp[j];
+                    cp[j] = bp ? r + bp[j] : r;
+                }
             }
         }
 }
 
 // The micro-kernel for every row count: micro_kernels<Arch, Layout>[m] computes an m-row tile.
-using MicroKernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float, float, float*, int64_t,
-                             int64_t);
+using MicroKernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float, float, const float*, float*,
+                             int64_t, int64_t);
 
 template <class Arch, PanelLayout Layout, int NV, int... Rows>
 constexpr std::array<MicroKernel, sizeof...(Rows) + 1> micro_kernel_table(std::integer_sequence<int, Rows...>) {
@@ -403,7 +412,7 @@ constexpr auto micro_kernels =
 constexpr double kMinChunkFlops = 2e6;
 
 // The loops under one block of op(B) (the A block, panel and jr loops of the file header):
-//   C[0:M, 0:nc] = alpha · op(A)[0:M, 0:kc] · B + beta · C
+//   C[0:M, 0:nc] = alpha · op(A)[0:M, 0:kc] · B + beta · C (+ bias[0:nc] on every row, if not null)
 // `a` points at op(A)[0, 0] of the slice. `pack`: copy A into this thread's packing space
 // (kPanelsPerBlock panels of MR×KC, thread_scratch slot 0), else read A in place.
 // Threads split the row panels (parallel_for, core/parallel.hpp). Every tile of C is computed by
@@ -411,7 +420,7 @@ constexpr double kMinChunkFlops = 2e6;
 // on 1 thread or N, and the grain below may depend on the thread count.
 template <class Arch, PanelLayout Layout>
 void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int64_t ldc, int64_t M, int64_t nc,
-                    int64_t kc, float alpha, float beta, bool pack) {
+                    int64_t kc, float alpha, float beta, const float* bias, bool pack) {
     constexpr int MR = Blocking<Arch>::MR;
     constexpr int64_t NR = kNR<Arch>, panel_size = MR * Blocking<Arch>::KC;
     // op(A)[i, 0] is row i of A, or column i when A is stored transposed
@@ -452,11 +461,12 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
                     int64_t n = std::min(NR, nc - jr);
                     MicroKernel kernel = n <= W ? narrow[m] : kernels[m];
                     float* tile = c + i0 * ldc + jr;
+                    const float* tile_bias = bias ? bias + jr : nullptr;
                     if (n < NR && b.edge != nullptr)
-                        kernel(kc, panel, panel_ld, b.edge, NR, alpha, beta, tile, ldc, n);
+                        kernel(kc, panel, panel_ld, b.edge, NR, alpha, beta, tile_bias, tile, ldc, n);
                     else
-                        kernel(kc, panel, panel_ld, b.data + jr * b.panel_step, b.row_stride, alpha, beta, tile, ldc,
-                               n);
+                        kernel(kc, panel, panel_ld, b.data + jr * b.panel_step, b.row_stride, alpha, beta, tile_bias,
+                               tile, ldc, n);
                 }
             }
         }
@@ -466,11 +476,11 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
 // Chooses the A panel layout from trans_a (see PanelLayout).
 template <class Arch>
 void multiply_block(bool trans_a, const float* a, int64_t lda, const BPanels& b, float* c, int64_t ldc, int64_t M,
-                    int64_t nc, int64_t kc, float alpha, float beta, bool pack) {
+                    int64_t nc, int64_t kc, float alpha, float beta, const float* bias, bool pack) {
     if (trans_a)
-        multiply_block<Arch, PanelLayout::by_depth>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, pack);
+        multiply_block<Arch, PanelLayout::by_depth>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, bias, pack);
     else
-        multiply_block<Arch, PanelLayout::by_row>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, pack);
+        multiply_block<Arch, PanelLayout::by_row>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, bias, pack);
 }
 
 // The B packing space of the calling thread, kept between calls (core/simd.hpp: thread_scratch).
@@ -498,7 +508,7 @@ bool in_place(bool trans_b, int64_t M, int64_t K) {
 // One product, the whole loop nest of the file header.
 template <class Arch>
 void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-              const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+              const float* B, int64_t ldb, float beta, const float* bias, float* C, int64_t ldc) {
     const BWorkspace<Arch> ws;  // this thread's: a batch may run products on several threads
     constexpr int64_t KC = Blocking<Arch>::KC;
     const int64_t NC = block_columns<Arch>();
@@ -513,16 +523,23 @@ void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float
             // B is packed once by this thread, then read by every thread that multiplies panels
             BPanels panels =
                 small ? b_in_place<Arch>(ws.edge, b, ldb, kc, nc) : pack_b<Arch>(ws.bp, b, ldb, trans_b, kc, nc);
-            multiply_block<Arch>(trans_a, a, lda, panels, C + jc, ldc, M, nc, kc, alpha, pc == 0 ? beta : 1.0f,
-                                 pack_a);
+            // beta applies with the first depth slice (later ones add to C), the bias with the last:
+            // C = (Σ slices) + bias, rounded as gemm followed by adding the bias
+            const bool first = pc == 0, last = pc + kc == K;
+            multiply_block<Arch>(trans_a, a, lda, panels, C + jc, ldc, M, nc, kc, alpha, first ? beta : 1.0f,
+                                 last && bias ? bias + jc : nullptr, pack_a);
         }
     }
 }
 
-// C = beta · C, for products with nothing to add (K == 0 or alpha == 0); beta == 0 writes zeros.
-void scale_c(float* c, int64_t ldc, int64_t M, int64_t N, float beta) {
+// C = beta · C (+ bias), for products with nothing to add (K == 0 or alpha == 0); beta == 0
+// does not read C.
+void scale_c(float* c, int64_t ldc, int64_t M, int64_t N, float beta, const float* bias) {
     for (int64_t i = 0; i < M; ++i)
-        for (int64_t j = 0; j < N; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+        for (int64_t j = 0; j < N; ++j) {
+            float r = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+            c[i * ldc + j] = bias ? r + bias[j] : r;
+        }
 }
 
 }  // namespace
@@ -530,11 +547,11 @@ void scale_c(float* c, int64_t ldc, int64_t M, int64_t N, float beta) {
 template <class Arch>
 void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                             const float* A, int64_t lda, int64_t stride_a, const float* B, int64_t ldb,
-                            int64_t stride_b, float beta, float* C, int64_t ldc, int64_t stride_c,
-                            int64_t batch) const {
+                            int64_t stride_b, float beta, const float* bias, float* C, int64_t ldc,
+                            int64_t stride_c, int64_t batch) const {
     if (M <= 0 || N <= 0 || batch <= 0) return;
     if (K <= 0 || alpha == 0.0f) {
-        for (int64_t i = 0; i < batch; ++i) scale_c(C + i * stride_c, ldc, M, N, beta);
+        for (int64_t i = 0; i < batch; ++i) scale_c(C + i * stride_c, ldc, M, N, beta, bias);
         return;
     }
     // A batch that broadcasts one B (stride_b == 0) that fits a single block packs it once for
@@ -554,17 +571,17 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
         for (int64_t i = b0; i < b1; ++i) {
             if (shared_b)
                 multiply_block<Arch>(trans_a, A + i * stride_a, lda, panels, C + i * stride_c, ldc, M, N, K, alpha,
-                                     beta, true);
+                                     beta, bias, true);
             else
                 gemm_one<Arch>(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
-                               C + i * stride_c, ldc);
+                               bias, C + i * stride_c, ldc);
         }
     });
 }
 
 // This copy of the file serves the arch its compiler flags target (see core/simd.hpp).
 template void GemmKernel::operator()(KernelArch, bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
-                                     int64_t, const float*, int64_t, int64_t, float, float*, int64_t, int64_t,
-                                     int64_t) const;
+                                     int64_t, const float*, int64_t, int64_t, float, const float*, float*, int64_t,
+                                     int64_t, int64_t) const;
 
 }  // namespace ag

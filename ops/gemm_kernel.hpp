@@ -2,7 +2,8 @@
 //
 // gemm() and gemm_batched() (ops/gemm.cpp) call it through simd_dispatch; the contract is
 // gemm_batched's in gemm.hpp: for b in [0, batch),
-//   C_b = alpha · op(A_b) · op(B_b) + beta · C_b     with X_b = X + b · stride_x
+//   C_b = alpha · op(A_b) · op(B_b) + beta · C_b (+ bias on every row)     with X_b = X + b · stride_x
+// bias: null, or N floats (the same for every b): gemm_bias's row vector.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +14,8 @@ namespace ag {
 struct GemmKernel {
     template <class Arch>
     void operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                    int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta, float* C,
-                    int64_t ldc, int64_t stride_c, int64_t batch) const;
+                    int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
+                    const float* bias, float* C, int64_t ldc, int64_t stride_c, int64_t batch) const;
 };
 
 }  // namespace ag

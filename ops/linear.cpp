@@ -11,16 +11,10 @@
 #include "core/error.hpp"
 #include "ops/gemm.hpp"
 
-#include <algorithm>
 
 namespace ag {
 
 namespace {
-
-// out[n, :] = bias for every row n
-void fill_rows(float* out, const float* bias, int64_t rows, int64_t cols) {
-    for (int64_t n = 0; n < rows; ++n) std::copy_n(bias, cols, out + n * cols);
-}
 
 // dbias[o] = Σ_n dout[n, o]
 void sum_rows(float* dbias, const float* dout, int64_t rows, int64_t cols) {
@@ -45,9 +39,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     Shape out_shape = x.shape();
     out_shape[-1] = O;
     Tensor y = empty(out_shape);
-    // y = b, then y += x Wᵀ inside the gemm (beta = 1): the bias costs a write, not an extra pass
-    if (bias.defined()) fill_rows(y.data(), bias.data(), N, O);
-    gemm(false, true, N, O, I, 1.0f, x.data(), I, weight.data(), I, bias.defined() ? 1.0f : 0.0f, y.data(), O);
+    // y = x Wᵀ + b: gemm_bias adds b as it writes each tile of y, so the bias costs no pass of its own
+    if (bias.defined())
+        gemm_bias(false, true, N, O, I, 1.0f, x.data(), I, weight.data(), I, bias.data(), y.data(), O);
+    else
+        gemm(false, true, N, O, I, 1.0f, x.data(), I, weight.data(), I, 0.0f, y.data(), O);
 
     const bool has_bias = bias.defined();
     record(y, "linear", {x, weight, bias}, [x, weight, has_bias, N, O, I](const Tensor&, const Tensor& dy) -> Grads {

@@ -127,6 +127,40 @@ TEST_CASE("gemm: alpha, beta and leading dimensions larger than the minimum") {
     }
 }
 
+TEST_CASE("gemm_bias: the bias is added to every row exactly once, at every SIMD level") {
+    // gemm_bias rounds alpha·(A·B) as gemm with beta = 0 does and then adds the bias: the two
+    // must agree to the bit, also when K crosses depth slices (530 > KC: a bias added per slice
+    // would show) and for K = 0 (C = bias). The padding past column N stays untouched.
+    const int64_t shapes[][3] = {{1, 1, 1},   {7, 9, 5},   {33, 17, 65}, {64, 48, 32},
+                                 {15, 16, 0}, {37, 70, 530}, {100, 33, 7}};
+    for (SimdLevel level : ag::testing::simd_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (int t = 0; t < 4; ++t)
+            for (const auto& sh : shapes) {
+                const bool ta = t / 2, tb = t % 2;
+                const int64_t M = sh[0], N = sh[1], K = sh[2], pad = 3;
+                INFO("level ", std::string(simd_level_name(level)), " trans ", ta, tb, " M N K ", M, " ", N, " ", K);
+                const int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+                std::vector<float> a = ag::testing::uniform_floats((ta ? K : M) * lda + 1, 3);
+                std::vector<float> b = ag::testing::uniform_floats((tb ? N : K) * ldb + 1, 4);
+                std::vector<float> bias = ag::testing::uniform_floats(N, 5);
+                std::vector<float> c(static_cast<size_t>(M * ldc), std::numeric_limits<float>::quiet_NaN());
+                std::vector<float> expected = c;
+                gemm_bias(ta, tb, M, N, K, 0.5f, a.data(), lda, b.data(), ldb, bias.data(), c.data(), ldc);
+                gemm(ta, tb, M, N, K, 0.5f, a.data(), lda, b.data(), ldb, 0.0f, expected.data(), ldc);
+                int64_t bad = 0;
+                for (int64_t i = 0; i < M; ++i)
+                    for (int64_t j = 0; j < ldc; ++j) {
+                        const size_t e = static_cast<size_t>(i * ldc + j);
+                        if (j < N) expected[e] += bias[static_cast<size_t>(j)];
+                        const bool same = j < N ? c[e] == expected[e] : std::isnan(c[e]);
+                        bad += same ? 0 : 1;
+                    }
+                CHECK(bad == 0);
+            }
+    }
+}
+
 TEST_CASE("gemm: K = 0 scales C by beta, and M = 0 or N = 0 does nothing") {
     for (SimdLevel level : ag::testing::simd_levels()) {
         ScopedSimdLevel scoped(level);
