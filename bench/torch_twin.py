@@ -19,6 +19,9 @@ K = 4 classes):
 
 One training step = zero_grad, forward, loss, backward, optimizer.step, each step timed with
 time.perf_counter; the median is reported because the machines are shared and noisy.
+--threads N limits every pool PyTorch uses to N threads: its intra-op pool, and (through
+OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS, set before torch loads) the BLAS
+library's, which would otherwise run on every core.
 
 Run it with Debian's Python, which is where Debian's PyTorch lives:
 
@@ -181,6 +184,22 @@ def print_table(results):
               f"{r['samples_per_s']:>10.1f}  {r['peak_rss_mb']:>11.1f}")
 
 
+# The thread pools PyTorch's CPU kernels may reach besides its own intra-op pool. Debian's torch
+# calls the system BLAS (OpenBLAS), whose pool starts with one thread per core whatever
+# torch.set_num_threads says: measured here, "1 thread" then used 115 ms of CPU per 57 ms step.
+# The libraries read these variables when they load, so they must be set before torch is imported.
+BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def pin_blas_threads(threads):
+    """Re-runs this script with every BLAS/OpenMP pool limited to `threads`, unless it already is."""
+    want = str(threads)
+    if all(os.environ.get(v) == want for v in BLAS_THREAD_VARS):
+        return
+    env = dict(os.environ, **{v: want for v in BLAS_THREAD_VARS})
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
 def main():
     p = argparse.ArgumentParser(description="PyTorch twin of `textclf bench` (the benchmark config).")
     p.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
@@ -198,6 +217,7 @@ def main():
     if args.both_threads:
         results = [run_subprocess(args, t) for t in (1, 2)]
     else:
+        pin_blas_threads(args.threads)
         results = [run(args)]
 
     if args.json:
