@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,26 @@ std::string error_of(F&& f) {
         return e.what();
     }
     return "";
+}
+
+/// The 8 bytes of n, little-endian (as safetensors writes its header length).
+inline std::string u64_le(uint64_t n) {
+    std::string s(8, '\0');
+    std::memcpy(s.data(), &n, 8);
+    return s;
+}
+
+/// Checks that two safetensors files hold the same tensors, by name and bit for bit.
+inline void check_same_tensors(const std::string& a, const std::string& b) {
+    StateDict x = load_safetensors(a), y = load_safetensors(b);
+    REQUIRE(x.tensors.size() == y.tensors.size());
+    for (size_t i = 0; i < x.tensors.size(); ++i) {
+        CAPTURE(x.tensors[i].name);
+        REQUIRE(x.tensors[i].name == y.tensors[i].name);
+        REQUIRE(x.tensors[i].tensor.shape() == y.tensors[i].tensor.shape());
+        CHECK(std::memcmp(x.tensors[i].tensor.data(), y.tensors[i].tensor.data(),
+                          sizeof(float) * static_cast<size_t>(x.tensors[i].tensor.numel())) == 0);
+    }
 }
 
 }  // namespace ag::testing

@@ -15,12 +15,6 @@ using namespace ag::testing;
 
 namespace {
 
-std::string u64_le(uint64_t n) {
-    std::string s(8, '\0');
-    std::memcpy(s.data(), &n, 8);
-    return s;
-}
-
 std::string float_bytes(std::initializer_list<float> values) {
     std::string s(values.size() * 4, '\0');
     std::memcpy(s.data(), std::data(values), s.size());

@@ -26,6 +26,7 @@
 
 namespace fs = std::filesystem;
 namespace tc = textclf;
+using ag::testing::check_same_tensors;
 
 extern char** environ;
 
@@ -79,19 +80,6 @@ std::vector<tc::EpochMetrics> saved_metrics(const ag::StateDict& state) {
 }
 
 bool same_bits(const tc::EpochMetrics& a, const tc::EpochMetrics& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
-// Every tensor of two safetensors files, bitwise equal, by name.
-void check_same_tensors(const std::string& a, const std::string& b) {
-    ag::StateDict x = ag::load_safetensors(a), y = ag::load_safetensors(b);
-    REQUIRE(x.tensors.size() == y.tensors.size());
-    for (size_t i = 0; i < x.tensors.size(); ++i) {
-        CAPTURE(x.tensors[i].name);
-        REQUIRE(x.tensors[i].name == y.tensors[i].name);
-        REQUIRE(x.tensors[i].tensor.shape() == y.tensors[i].tensor.shape());
-        CHECK(std::memcmp(x.tensors[i].tensor.data(), y.tensors[i].tensor.data(),
-                          sizeof(float) * static_cast<size_t>(x.tensors[i].tensor.numel())) == 0);
-    }
-}
 
 }  // namespace
 

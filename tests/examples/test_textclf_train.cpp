@@ -23,6 +23,7 @@
 namespace fs = std::filesystem;
 namespace tc = textclf;
 
+using ag::testing::check_same_tensors;
 using ag::testing::TempDir;
 
 namespace {
@@ -75,19 +76,6 @@ tc::RunConfig tiny_config(const TinyData& data, int64_t epochs) {
     c.train.lr = 3e-3;
     c.train.seed = 11;
     return c;
-}
-
-// Every tensor of two safetensors files, bitwise equal, by name.
-void check_same_tensors(const std::string& a, const std::string& b) {
-    ag::StateDict x = ag::load_safetensors(a), y = ag::load_safetensors(b);
-    REQUIRE(x.tensors.size() == y.tensors.size());
-    for (size_t i = 0; i < x.tensors.size(); ++i) {
-        CAPTURE(x.tensors[i].name);
-        REQUIRE(x.tensors[i].name == y.tensors[i].name);
-        REQUIRE(x.tensors[i].tensor.shape() == y.tensors[i].tensor.shape());
-        CHECK(std::memcmp(x.tensors[i].tensor.data(), y.tensors[i].tensor.data(),
-                          sizeof(float) * static_cast<size_t>(x.tensors[i].tensor.numel())) == 0);
-    }
 }
 
 // The metrics lines without the timings (which differ from run to run).

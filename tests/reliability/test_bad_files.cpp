@@ -18,12 +18,6 @@ using namespace ag::testing;
 
 namespace {
 
-std::string u64_le(uint64_t n) {
-    std::string s(8, '\0');
-    std::memcpy(s.data(), &n, 8);
-    return s;
-}
-
 // A .safetensors file made by hand: header length (or `length`), header, data.
 std::string safetensors_bytes(const std::string& header, size_t data_bytes, int64_t length = -1) {
     return u64_le(length < 0 ? header.size() : static_cast<uint64_t>(length)) + header + std::string(data_bytes, '\0');
