@@ -10,27 +10,14 @@ forward, then backward with a seeded upstream gradient dout. The file, in the fo
 core/safetensors.hpp (written by hand: the `safetensors` package is not installed here), holds
 x, dout, output and grad.x. The C++ test needs neither Python nor torch.
 """
-import json
 import os
-import struct
+import sys
 
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def write_safetensors(path, tensors, metadata):
-    """u64 header length, JSON header padded with spaces to a multiple of 8, float32 data."""
-    header = {"__metadata__": metadata}
-    data = b""
-    for name, t in tensors.items():
-        raw = t.detach().contiguous().to(torch.float32).numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [len(data), len(data) + len(raw)]}
-        data += raw
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + data)
+sys.path.insert(0, os.path.join(HERE, "..", "parity"))
+from safetensors_writer import write_safetensors  # noqa: E402 (found through the path above)
 
 
 def main():

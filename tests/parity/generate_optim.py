@@ -19,29 +19,14 @@ installed here):
 
 The C++ test needs neither Python nor torch: only these committed files.
 """
-import json
 import os
-import struct
 
 import torch
 
+from safetensors_writer import write_safetensors
+
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 STEPS = 3
-
-
-def write_safetensors(path, tensors, metadata):
-    """The format of core/safetensors.hpp: u64 header length, JSON header padded with spaces to a
-    multiple of 8, then the float32 data in header order."""
-    header = {"__metadata__": metadata}
-    data = b""
-    for name, t in tensors.items():
-        raw = t.detach().contiguous().to(torch.float32).numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [len(data), len(data) + len(raw)]}
-        data += raw
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + data)
 
 
 def number(x):
