@@ -121,26 +121,9 @@ void micro_kernel(int64_t kc, const float* a, int64_t lda_p, const float* b, int
         }
     }
 
-    // write the tile: straight into C when all NR columns exist, through a buffer otherwise
-    if (n == NR) {
-        Batch va(alpha), vb(beta), row[NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) row[v] = bias ? Batch::load_unaligned(bias + v * W) : Batch(0.0f);
-#pragma GCC unroll 16
-        for (int i = 0; i < ROWS; ++i)
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; ++v) {
-                float* cp = c + i * ldc + v * W;
-                Batch r = va * acc[i][v];
-                if (beta != 0.0f) r = fmadd(vb, Batch::load_unaligned(cp), r);
-                if (bias) r = r + row[v];
-                r.store_unaligned(cp);
-            }
-        return;
-    }
-    // a narrow tile (the last columns of C): whole registers of existing columns go straight into
-    // C; only a register that is partly past column n goes through a buffer (AVX-512: a masked
-    // store). A 48-column C is a full tile and one of 16 columns: no float goes one at a time.
+    // write the tile: each register of columns that exist straight into C; a register partly
+    // past column n (the last tile of a narrow C) with a masked store (AVX-512) or through a
+    // buffer. A 48-column C is a full tile and one of 16 columns: no float goes one at a time.
     const Batch va(alpha), vb(beta);
 #pragma GCC unroll 16
     for (int i = 0; i < ROWS; ++i)
