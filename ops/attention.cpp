@@ -55,25 +55,31 @@ struct Problem {
     int64_t blocks_per_head;    // ⌈T·S / 4⌉ counters per (b, h)
 };
 
-// Sets the masked scores of batch b's [T, S] block to -inf (or adds the additive mask).
-void apply_masks(float* scores, int64_t b, const Problem& pr) {
+// Sets the masked scores of batch b's [T, S] block to -inf (or adds the additive mask). Only the
+// first `live` columns were computed (see live_keys): the others are padding keys, set to -inf
+// here, and the masks are applied to the live ones.
+void apply_masks(float* scores, int64_t b, int64_t live, const Problem& pr) {
     const int64_t T = pr.T, S = pr.S;
+    for (int64_t i = 0; i < T; ++i) std::fill(scores + i * S + live, scores + (i + 1) * S, -INFINITY);
     if (pr.attn_mask) {
-        for (int64_t i = 0; i < T * S; ++i) {
-            if (pr.attn_mask_type == MaskType::Additive) scores[i] += pr.attn_mask[i];
-            else if (pr.attn_mask[i] != 0.0f) scores[i] = -INFINITY;
-        }
+        for (int64_t i = 0; i < T; ++i)
+            for (int64_t j = 0; j < live; ++j) {
+                float& score = scores[i * S + j];
+                const float mask = pr.attn_mask[i * S + j];
+                if (pr.attn_mask_type == MaskType::Additive) score += mask;
+                else if (mask != 0.0f) score = -INFINITY;
+            }
     }
     if (pr.padding) {
         // the padding keys are the same for every query row: find them once
         const float* pad = pr.padding + b * S;
-        for (int64_t j = 0; j < S; ++j)
+        for (int64_t j = 0; j < live; ++j)
             if (pad[j] != 0.0f)
                 for (int64_t i = 0; i < T; ++i) scores[i * S + j] = -INFINITY;
     }
     if (pr.is_causal)
         for (int64_t i = 0; i < T; ++i)
-            for (int64_t j = i + 1; j < S; ++j) scores[i * S + j] = -INFINITY;
+            for (int64_t j = i + 1; j < live; ++j) scores[i * S + j] = -INFINITY;
 }
 
 // dst = dropout(src) for head bh's [T, S] block (p == 1 drops everything: zeros).
@@ -112,12 +118,10 @@ void forward_head(int64_t b, int64_t h, int64_t live, const Problem& pr, const H
     const int64_t T = pr.T, S = pr.S, Dh = pr.Dh, bh = b * pr.H + h;
     float* scores = thread_scratch(3, static_cast<size_t>(T * S));
     float* Pbh = P + bh * T * S;
-    // scores = Q Kᵀ / √Dh for the live keys, -inf for the rest; then the masks; P = softmax over keys
+    // scores = Q Kᵀ / √Dh for the live keys, masked (-inf for the rest); P = softmax over the keys
     gemm(false, true, T, live, Dh, pr.scale, q.at(b, h, Dh), q.row_stride, k.at(b, h, Dh), k.row_stride, 0.0f, scores,
          S);
-    if (live < S)
-        for (int64_t i = 0; i < T; ++i) std::fill(scores + i * S + live, scores + (i + 1) * S, -INFINITY);
-    apply_masks(scores, b, pr);
+    apply_masks(scores, b, live, pr);
     softmax_forward(Pbh, scores, T, S);
     // O = P' V, written into the head's columns of out
     const float* weights = Pbh;
