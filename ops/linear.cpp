@@ -10,20 +10,11 @@
 #include "core/autograd.hpp"
 #include "core/error.hpp"
 #include "ops/gemm.hpp"
+#include "ops/reduce.hpp"
+#include "ops/shape_ops.hpp"
 
 
 namespace ag {
-
-namespace {
-
-// dbias[o] = Σ_n dout[n, o]
-void sum_rows(float* dbias, const float* dout, int64_t rows, int64_t cols) {
-    for (int64_t o = 0; o < cols; ++o) dbias[o] = 0.0f;
-    for (int64_t n = 0; n < rows; ++n)
-        for (int64_t o = 0; o < cols; ++o) dbias[o] += dout[n * cols + o];
-}
-
-}  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     check(x.defined() && weight.defined(), "linear", "the input or the weight is an undefined tensor");
@@ -50,10 +41,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
         Tensor dx = empty(x.shape()), dweight = empty(weight.shape()), dbias;
         gemm(false, false, N, I, O, 1.0f, dy.data(), O, weight.data(), I, 0.0f, dx.data(), I);
         gemm(true, false, O, I, N, 1.0f, dy.data(), O, x.data(), I, 0.0f, dweight.data(), I);
-        if (has_bias) {
-            dbias = empty({O});
-            sum_rows(dbias.data(), dy.data(), N, O);
-        }
+        // dbias[o] = Σ_n dy[n, o]: the sum op down the columns of dy as [N, O] (its SIMD kernel)
+        if (has_bias) dbias = sum(reshape(dy, {N, O}), {0});
         return {dx, dweight, dbias};
     });
     return y;
