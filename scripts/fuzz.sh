@@ -3,10 +3,13 @@
 # runs each for a bounded time from its committed seed corpus. Fails if any target crashes, leaks,
 # trips a sanitizer or hangs; the crashing input is left in build-fuzz/ (make it a regression test).
 #   usage: scripts/fuzz.sh [seconds per target, default 20]
+#          scripts/fuzz.sh --build-only     (compile and link the targets, run nothing)
 # The main build uses g++; libFuzzer needs clang, so the few sources the loaders need are compiled
 # here directly rather than through a second meson configuration of the whole library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build_only=false
+if [ "${1:-}" = "--build-only" ]; then build_only=true; fi
 seconds="${1:-20}"
 out=build-fuzz
 mkdir -p "$out/obj"
@@ -31,11 +34,20 @@ for src in "${sources[@]}"; do
     objects+=("$obj")
 done
 
-status=0
-for target in safetensors npy tsv_tokenizer; do
+targets=(safetensors npy tsv_tokenizer)
+for target in "${targets[@]}"; do
     exe="$out/fuzz_$target"
-    "$CXX" "${flags[@]}" -fsanitize=fuzzer "tests/fuzz/fuzz_$target.cpp" "${objects[@]}" \
-        $(pkg-config --libs fmt libutf8proc) -lpthread -o "$exe"
+    # (re)link when a source or object it depends on is newer: --build-only may have linked it already
+    if [ ! -f "$exe" ] || [ -n "$(find tests/fuzz core examples/text_classifier "${objects[@]}" -newer "$exe" \
+            \( -name '*.[ch]pp' -o -name '*.o' \) -print -quit)" ]; then
+        "$CXX" "${flags[@]}" -fsanitize=fuzzer "tests/fuzz/fuzz_$target.cpp" "${objects[@]}" \
+            $(pkg-config --libs fmt libutf8proc) -lpthread -o "$exe"
+    fi
+done
+$build_only && exit 0
+
+status=0
+for target in "${targets[@]}"; do
     # new inputs go to a scratch corpus; the committed seeds are only read
     mkdir -p "$out/corpus_$target"
     log="$out/fuzz_$target.log"
