@@ -121,23 +121,29 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
 Tensor sub(const Tensor& a, const Tensor& b) {
     Tensor out = binary_forward("sub", binary::Sub{}, a, b);
-    record(out, "sub", {a, b}, [](const Tensor&, const Tensor& dout) -> Grads { return {dout, neg(dout)}; });
+    const bool grad_b = b.requires_grad();
+    record(out, "sub", {a, b}, [grad_b](const Tensor&, const Tensor& dout) -> Grads {
+        return {dout, grad_b ? neg(dout) : Tensor()};
+    });
     return out;
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
     Tensor out = binary_forward("mul", binary::Mul{}, a, b);
-    record(out, "mul", {a, b}, [a, b](const Tensor&, const Tensor& dout) -> Grads {
-        return {mul(dout, b), mul(dout, a)};
+    // an operand that needs no gradient (a constant mask or scale) gets none computed
+    const bool grad_a = a.requires_grad(), grad_b = b.requires_grad();
+    record(out, "mul", {a, b}, [a, b, grad_a, grad_b](const Tensor&, const Tensor& dout) -> Grads {
+        return {grad_a ? mul(dout, b) : Tensor(), grad_b ? mul(dout, a) : Tensor()};
     });
     return out;
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
     Tensor out = binary_forward("div", binary::Div{}, a, b);
-    record(out, "div", {a, b}, [b](const Tensor& out, const Tensor& dout) -> Grads {
+    const bool grad_a = a.requires_grad(), grad_b = b.requires_grad();
+    record(out, "div", {a, b}, [b, grad_a, grad_b](const Tensor& out, const Tensor& dout) -> Grads {
         // d(a/b)/db = -a/b² = -out/b
-        return {div(dout, b), neg(div(mul(dout, out), b))};
+        return {grad_a ? div(dout, b) : Tensor(), grad_b ? neg(div(mul(dout, out), b)) : Tensor()};
     });
     return out;
 }

@@ -64,6 +64,32 @@ TEST_CASE("binary: gradcheck on awkward sizes and broadcasts") {
     }
 }
 
+TEST_CASE("binary: with one operand a constant, the other still gets its full gradient") {
+    // sub, mul and div skip the gradient of an operand that needs none; gradcheck on the other
+    // operand, on each side, checks that the skip picks the right one
+    Tensor constant = full({3, 5}, 2.5f);
+    using F = std::function<Tensor(const std::vector<Tensor>&)>;
+    const F left[] = {[&](const std::vector<Tensor>& in) { return sub(in[0], constant); },
+                      [&](const std::vector<Tensor>& in) { return mul(in[0], constant); },
+                      [&](const std::vector<Tensor>& in) { return div(in[0], constant); }};
+    const F right[] = {[&](const std::vector<Tensor>& in) { return sub(constant, in[0]); },
+                       [&](const std::vector<Tensor>& in) { return mul(constant, in[0]); },
+                       [&](const std::vector<Tensor>& in) { return div(constant, in[0]); }};
+    for (int op = 0; op < 3; ++op) {
+        CAPTURE(op);
+        CHECK_GRADCHECK(left[op], {param({3, 5}, 20)});
+        Tensor den = param({5}, 21);  // broadcast over the rows; kept away from 0
+        for (int64_t i = 0; i < 5; ++i) den.data()[i] = 2.0f + std::fabs(den.data()[i]);
+        CHECK_GRADCHECK(right[op], {den});
+    }
+    // by hand: y = c / b summed, dy/db = -c/b² = -2.5 / 4 per element, 3 rows each
+    Tensor b = full({5}, 2.0f);
+    b.requires_grad_();
+    sum(div(constant, b)).backward();
+    CHECK(b.grad().at({0}) == -1.875f);
+    CHECK_FALSE(constant.grad().defined());
+}
+
 TEST_CASE("binary: errors name the op and both shapes") {
     Tensor a = zeros({2, 3}), b = zeros({4});
     CHECK(error_of([&] { add(a, b); }) == "[add] shapes cannot be broadcast: (2, 3) and (4,)");
