@@ -12,7 +12,11 @@
 //
 // Padding keys at the end of a row (right padding) are left out of all six products: their
 // weights are exactly 0, so the products over the live keys give the same bits, and the
-// benchmark config (16 of 64 keys padding) does a quarter fewer flops.
+// benchmark config (16 of 64 keys padding) does a quarter fewer flops. Backward likewise leaves
+// out the queries at the end whose dO rows are all zero (see live_queries).
+//
+// The heads are worked on one after the other, and each asks the caches for the next one's data
+// while it computes (prefetch_head): the products are small, so a miss costs them a lot.
 #include "ops/attention.hpp"
 
 #include "core/autograd.hpp"
@@ -25,11 +29,20 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 namespace ag {
 
 namespace {
+
+// Asks the caches for `floats` floats from p on, ahead of their use (for writing if `write`).
+void prefetch(const float* p, int64_t floats, bool write) {
+    for (int64_t i = 0; i < floats; i += 16) {  // one request per 64-byte line
+        if (write) __builtin_prefetch(p + i, 1, 2);
+        else __builtin_prefetch(p + i, 0, 2);
+    }
+}
 
 // A [B, L, *] buffer holding H heads side by side: head h of batch b starts at
 // data + b·L·row_stride + col + h·Dh, and its L rows are row_stride floats apart.
@@ -41,6 +54,15 @@ struct Heads {
     int64_t length;      // L: T for queries, S for keys and values
     T* at(int64_t b, int64_t h, int64_t Dh) const { return data + b * length * row_stride + col + h * Dh; }
 };
+
+// Asks the caches for the head (b, h) of `x`, ahead of its use. NOTE: a head is `length` pieces
+// of Dh floats, row_stride apart (128 bytes every 512 or 1536 in the benchmark config): a stride
+// the hardware prefetchers do not follow. Fetched when the head is reached, each piece was a miss
+// that the products waited for (measured: asking one head ahead took a fifth off backward).
+template <class T>
+void prefetch_head(const Heads<T>& x, int64_t b, int64_t h, int64_t Dh) {
+    for (int64_t r = 0; r < x.length; ++r) prefetch(x.at(b, h, Dh) + r * x.row_stride, Dh, !std::is_const_v<T>);
+}
 
 // The sizes and options shared by forward and backward.
 struct Problem {
@@ -105,6 +127,22 @@ int64_t live_keys(int64_t b, const Problem& pr) {
     return live;
 }
 
+// The query rows of a head whose gradient dO can be nonzero all lie in [0, rows): rows from
+// `rows` on are exactly zero in dO (the rows of padding queries, when the loss ignores them, as
+// masked pooling does). Such a row contributes nothing to backward: its dP' = dO Vᵀ and dS rows
+// are 0, so its dQ row is 0 and it adds only zeros to dK and dV. Backward leaves these rows out of
+// its products, which then give the same bits (adding a zero product never changes a sum).
+int64_t live_queries(const float* dO, int64_t row_stride, int64_t T, int64_t Dh) {
+    int64_t rows = T;
+    for (; rows > 0; --rows) {
+        const float* row = dO + (rows - 1) * row_stride;
+        bool zero = true;
+        for (int64_t d = 0; d < Dh; ++d) zero &= row[d] == 0.0f;  // NaN is not zero: it is kept
+        if (!zero) break;
+    }
+    return rows;
+}
+
 // Zeros rows [first, rows) of a head's [rows, Dh] rectangle (the gradients of padding keys).
 void zero_rows(float* head, int64_t row_stride, int64_t first, int64_t rows, int64_t Dh) {
     for (int64_t r = first; r < rows; ++r) std::fill_n(head + r * row_stride, Dh, 0.0f);
@@ -144,25 +182,29 @@ void backward_head(int64_t b, int64_t h, int64_t live, const Problem& pr, const 
     float* dS = thread_scratch(3, static_cast<size_t>(T * S));
     float* dweights = thread_scratch(4, static_cast<size_t>(T * S));  // dP', then dP
     const float* dO = dout.at(b, h, Dh);
+    // the rows of dO that can be nonzero (see live_queries): the others are left out of every product
+    const int64_t rows = live_queries(dO, dout.row_stride, T, Dh);
     // dV = P'ᵀ dO; the padding keys' rows get 0
-    gemm(true, false, live, Dh, T, 1.0f, Pd, S, dO, dout.row_stride, 0.0f, dv.at(b, h, Dh), dv.row_stride);
+    gemm(true, false, live, Dh, rows, 1.0f, Pd, S, dO, dout.row_stride, 0.0f, dv.at(b, h, Dh), dv.row_stride);
     zero_rows(dv.at(b, h, Dh), dv.row_stride, live, S, Dh);
     // dP' = dO Vᵀ (0 for the padding keys), then back through dropout: dP = dP' · m / (1 - p)
-    gemm(false, true, T, live, Dh, 1.0f, dO, dout.row_stride, v.at(b, h, Dh), v.row_stride, 0.0f, dweights, S);
+    gemm(false, true, rows, live, Dh, 1.0f, dO, dout.row_stride, v.at(b, h, Dh), v.row_stride, 0.0f, dweights, S);
     if (live < S)
-        for (int64_t i = 0; i < T; ++i) std::fill(dweights + i * S + live, dweights + (i + 1) * S, 0.0f);
+        for (int64_t i = 0; i < rows; ++i) std::fill(dweights + i * S + live, dweights + (i + 1) * S, 0.0f);
     if (pr.p > 0.0f) {
         // NOTE: the mask is read off P': where P > 0, P' = P / (1 - p) > 0 if kept and 0 if
         // dropped; where P = 0 (a masked key) the mask does not matter, because softmax backward
         // multiplies by P = 0.
-        scale_where_kept(dweights, Pd, T * S, pr.p >= 1.0f ? 0.0f : 1.0f / (1.0f - pr.p));
+        scale_where_kept(dweights, Pd, rows * S, pr.p >= 1.0f ? 0.0f : 1.0f / (1.0f - pr.p));
     }
     // dS = softmax backward (zero at masked keys, where P = 0)
-    softmax_backward(dS, Pbh, dweights, T, S);
-    // dQ = dS K / √Dh,  dK = dSᵀ Q / √Dh (the padding keys' rows get 0)
-    gemm(false, false, T, Dh, live, pr.scale, dS, S, k.at(b, h, Dh), k.row_stride, 0.0f, dq.at(b, h, Dh),
+    softmax_backward(dS, Pbh, dweights, rows, S);
+    // dQ = dS K / √Dh,  dK = dSᵀ Q / √Dh (the padding keys' rows get 0, and so do the dQ rows of
+    // the queries left out)
+    gemm(false, false, rows, Dh, live, pr.scale, dS, S, k.at(b, h, Dh), k.row_stride, 0.0f, dq.at(b, h, Dh),
          dq.row_stride);
-    gemm(true, false, live, Dh, T, pr.scale, dS, S, q.at(b, h, Dh), q.row_stride, 0.0f, dk.at(b, h, Dh),
+    zero_rows(dq.at(b, h, Dh), dq.row_stride, rows, T, Dh);
+    gemm(true, false, live, Dh, rows, pr.scale, dS, S, q.at(b, h, Dh), q.row_stride, 0.0f, dk.at(b, h, Dh),
          dk.row_stride);
     zero_rows(dk.at(b, h, Dh), dk.row_stride, live, S, Dh);
 }
@@ -232,8 +274,13 @@ Tensor attention_op(const char* op, const std::vector<Tensor>& inputs, const Lay
         const Heads<float> o{out.data(), D, 0, T};
         float* pd = Pdrop.defined() ? Pdrop.data() : nullptr;
         parallel_for(0, B * H, 1, [&](int64_t begin, int64_t end) {
-            for (int64_t bh = begin; bh < end; ++bh)
+            for (int64_t bh = begin; bh < end; ++bh) {
+                if (bh + 1 < B * H) {  // the next head's inputs and output (see prefetch_head)
+                    for (const auto* x : {&q, &k, &v}) prefetch_head(*x, (bh + 1) / H, (bh + 1) % H, pr.Dh);
+                    prefetch_head(o, (bh + 1) / H, (bh + 1) % H, pr.Dh);
+                }
                 forward_head(bh / H, bh % H, live[static_cast<size_t>(bh / H)], pr, q, k, v, P.data(), pd, o);
+            }
         });
     }
 
@@ -253,9 +300,17 @@ Tensor attention_op(const char* op, const std::vector<Tensor>& inputs, const Lay
         const Heads<const float> dO{dout.data(), pr.H * pr.Dh, 0, pr.T};
         const float* pd = Pdrop.defined() ? Pdrop.data() : nullptr;
         parallel_for(0, pr.B * pr.H, 1, [&](int64_t begin, int64_t end) {
-            for (int64_t bh = begin; bh < end; ++bh)
+            for (int64_t bh = begin; bh < end; ++bh) {
+                if (bh + 1 < pr.B * pr.H) {  // the next head's inputs, weights and gradients
+                    const int64_t nb = (bh + 1) / pr.H, nh = (bh + 1) % pr.H, TS = pr.T * pr.S;
+                    for (const auto* x : {&q, &k, &v, &dO}) prefetch_head(*x, nb, nh, pr.Dh);
+                    for (const auto* x : {&dq, &dk, &dv}) prefetch_head(*x, nb, nh, pr.Dh);
+                    prefetch(P.data() + (bh + 1) * TS, TS, false);
+                    if (pd) prefetch(pd + (bh + 1) * TS, TS, false);
+                }
                 backward_head(bh / pr.H, bh % pr.H, live[static_cast<size_t>(bh / pr.H)], pr, q, k, v, P.data(), pd,
                               dO, dq, dk, dv);
+            }
         });
         return grads;
     });

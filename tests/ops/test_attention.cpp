@@ -161,6 +161,48 @@ TEST_CASE("attention: leaving trailing padding keys out of the products changes 
             }
 }
 
+TEST_CASE("attention: leaving the zero rows at the end of dO out of backward changes no bit") {
+    // Backward skips the query rows at the end of a head whose dO is exactly zero (a padding query
+    // when the loss ignores it). The oracle is the same problem with one more query row whose dO is
+    // not zero, so that nothing is skipped, and whose keys are all masked: its weights are 0, so it
+    // adds exact zeros to dk and dv. Both runs must give the same bits for the first T rows.
+    // (B = H = 1 keeps the dropout mask of the first T rows the same with T + 1 rows.)
+    struct Case {
+        int64_t B, H;
+        float p;
+    };
+    for (Case c : {Case{1, 1, 0.25f}, Case{2, 2, 0.0f}}) {
+        CAPTURE(c.H);
+        const int64_t T = 7, S = 9, D = 4, zero_rows = 3;
+        Tensor q = param({c.B, T + 1, D}, 50), k = param({c.B, S, D}, 51), v = param({c.B, S, D}, 52);
+        Tensor mask = zeros({T + 1, S});
+        for (int64_t j = 0; j < S; ++j) mask.data()[T * S + j] = 1.0f;  // the extra row sees no key
+        Tensor dout = param({c.B, T + 1, D}, 53).detach();
+        for (int64_t b = 0; b < c.B; ++b)
+            for (int64_t i = T - zero_rows; i < T; ++i)
+                for (int64_t d = 0; d < D; ++d) dout.data()[(b * (T + 1) + i) * D + d] = 0.0f;
+
+        auto run = [&](int64_t rows) {  // the first `rows` queries: T (skipped) or T + 1 (oracle)
+            Tensor qr = clone_data(narrow(q, 1, 0, rows)), kr = clone_data(k), vr = clone_data(v);
+            for (Tensor* x : {&qr, &kr, &vr}) x->requires_grad_();
+            Generator gen(9);
+            AttentionMasks m;
+            m.attn_mask = clone_data(narrow(mask, 0, 0, rows));
+            m.dropout = c.p, m.gen = &gen;
+            Tensor out = attention(qr, kr, vr, c.H, m);
+            out.backward(clone_data(narrow(dout, 1, 0, rows)));
+            return std::vector<Tensor>{narrow(out.detach(), 1, 0, T), narrow(qr.grad(), 1, 0, T), kr.grad(),
+                                       vr.grad()};
+        };
+        auto skipped = run(T), full = run(T + 1);
+        for (size_t j = 0; j < skipped.size(); ++j) CHECK(bitwise_equal(clone_data(skipped[j]), clone_data(full[j])));
+        // the skipped queries' gradients are zeros
+        for (int64_t b = 0; b < c.B; ++b)
+            for (int64_t i = T - zero_rows; i < T; ++i)
+                for (int64_t d = 0; d < D; ++d) CHECK(skipped[1].at({b, i, d}) == 0.0f);
+    }
+}
+
 TEST_CASE("attention: gradcheck with masks and dropout") {
     const int64_t B = 2, T = 3, S = 5, D = 4, H = 2;
     Tensor q = param({B, T, D}, 9), k = param({B, S, D}, 10), v = param({B, S, D}, 11);
