@@ -30,6 +30,15 @@ void gemm_bias_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64
 /// C = alpha · op(A) · op(B) + bias (a row vector of N floats, added to every row of C).
 void gemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc);
+/// The reference of gemm_tn_rows: the sum over the listed rows only, in their order.
+void gemm_tn_rows_reference(int64_t M, int64_t N, const int64_t* rows, int64_t count, float alpha, const float* A,
+                            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+/// C = alpha · Aᵀ B + beta · C over the rows of A [K, M] and B [K, N] listed in rows[0 .. count)
+/// (ascending, each in [0, K)), as if the other rows of A were zero: it has the same bits as
+/// gemm(true, false, ...) on A with those rows zeroed. (Linear's dW = dyᵀ x, where the rows of dy
+/// at padding positions are zero.)
+void gemm_tn_rows(int64_t M, int64_t N, int64_t K, const int64_t* rows, int64_t count, float alpha, const float* A,
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 /// `batch` independent gemms; matrix b of each operand starts at b * stride_{a,b,c} elements.
 /// A stride of 0 reuses one matrix for every batch (broadcasting).
 void gemm_batched(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

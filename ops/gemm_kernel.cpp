@@ -183,7 +183,7 @@ constexpr double kMinChunkFlops = 2e6;
 // on 1 thread or N, and the grain below may depend on the thread count.
 template <class Arch, PanelLayout Layout>
 void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int64_t ldc, int64_t M, int64_t nc,
-                    int64_t kc, float alpha, float beta, const float* bias, bool pack) {
+                    int64_t kc, float alpha, float beta, const float* bias, bool pack, const int64_t* k_index) {
     constexpr int MR = Blocking<Arch>::MR;
     constexpr int64_t NR = kNR<Arch>, panel_size = MR * Blocking<Arch>::KC;
     // op(A)[i, 0] is row i of A, or column i when A is stored transposed
@@ -207,7 +207,7 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
 
     // panels per chunk: enough flops to pay for a thread, and (transposed A) up to a whole packed
     // block, but small enough that every thread gets a few chunks to even out their speeds
-    const double panel_flops = 2.0 * MR * double(nc) * double(kc);
+    const double panel_flops = 2.0 * MR * double(nc) * double(std::max<int64_t>(kc, 1));  // (a listed slice may be empty)
     const int64_t share = (panels.count + 2 * num_threads() - 1) / (2 * num_threads());
     const int64_t grain = std::max({int64_t(kMinChunkFlops / panel_flops) + 1, std::min(per_block, share), int64_t(1)});
 
@@ -215,7 +215,7 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
         float* ap = pack ? thread_scratch(0, Blocking<Arch>::kPanelsPerBlock * panel_size) : nullptr;
         for (int64_t p0 = q0; p0 < q1; p0 += per_block) {
             int64_t p1 = std::min(p0 + per_block, q1);
-            if (pack) pack_a<Arch, packed>(ap, a, lda, panels, p0, p1, kc);
+            if (pack) pack_a<Arch, packed>(ap, a, lda, panels, p0, p1, kc, k_index);
             for (int64_t p = p0; p < p1; ++p) {
                 int64_t i0 = panels.start(p), m = panels.start(p + 1) - i0;
                 const float* panel = pack ? ap + (p - p0) * panel_size : a_rows(i0);
@@ -239,11 +239,12 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
 // Chooses the A panel layout from trans_a (see PanelLayout).
 template <class Arch>
 void multiply_block(bool trans_a, const float* a, int64_t lda, const BPanels& b, float* c, int64_t ldc, int64_t M,
-                    int64_t nc, int64_t kc, float alpha, float beta, const float* bias, bool pack) {
+                    int64_t nc, int64_t kc, float alpha, float beta, const float* bias, bool pack,
+                    const int64_t* k_index = nullptr) {
     if (trans_a)
-        multiply_block<Arch, PanelLayout::by_depth>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, bias, pack);
+        multiply_block<Arch, PanelLayout::by_depth>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, bias, pack, k_index);
     else
-        multiply_block<Arch, PanelLayout::by_row>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, bias, pack);
+        multiply_block<Arch, PanelLayout::by_row>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, bias, pack, k_index);
 }
 
 // The B packing space of the calling thread, kept between calls (core/simd.hpp: thread_scratch).
@@ -269,28 +270,41 @@ bool in_place(bool trans_b, int64_t M, int64_t K) {
 }
 
 // One product, the whole loop nest of the file header.
+// k_rows (trans_a, not trans_b): only the listed k take part. The depth slices stay [pc, pc + KC)
+// of the full K, each packing only its listed rows, so that C gets the same bits as the full
+// product would when the other rows of A are zero (a zero term leaves a sum's bits as they are).
 template <class Arch>
 void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-              const float* B, int64_t ldb, float beta, const float* bias, float* C, int64_t ldc) {
+              const float* B, int64_t ldb, float beta, const float* bias, float* C, int64_t ldc, KRows k_rows) {
     const BWorkspace<Arch> ws;  // this thread's: a batch may run products on several threads
     constexpr int64_t KC = Blocking<Arch>::KC;
     const int64_t NC = block_columns<Arch>();
-    const bool small = in_place<Arch>(trans_b, M, K), pack_a = !a_in_place<Arch>(M, K);
+    const bool listed = k_rows.index != nullptr;  // the index reads rows through packing: no operand in place
+    const bool small = !listed && in_place<Arch>(trans_b, M, K), pack_a = listed || !a_in_place<Arch>(M, K);
     for (int64_t jc = 0; jc < N; jc += NC) {
         int64_t nc = std::min(NC, N - jc);
+        const int64_t* next = k_rows.index;  // the first listed row not yet in a slice
         for (int64_t pc = 0; pc < K; pc += KC) {
             int64_t kc = std::min(KC, K - pc);
-            // op(B)[pc, jc] and op(A)[0, pc], wherever the transposes put them
-            const float* b = trans_b ? B + jc * ldb + pc : B + pc * ldb + jc;
-            const float* a = trans_a ? A + pc * lda : A + pc;
+            const int64_t* slice = nullptr;  // the listed rows of this slice, kc of them
+            if (listed) {
+                slice = next;
+                while (next < k_rows.index + k_rows.count && *next < pc + kc) ++next;
+                kc = next - slice;
+            }
+            // op(B)[pc, jc] and op(A)[0, pc], wherever the transposes put them (listed: row 0,
+            // the index giving the rows)
+            const int64_t k0 = listed ? 0 : pc;
+            const float* b = trans_b ? B + jc * ldb + k0 : B + k0 * ldb + jc;
+            const float* a = trans_a ? A + k0 * lda : A + k0;
             // B is packed once by this thread, then read by every thread that multiplies panels
-            BPanels panels =
-                small ? b_in_place<Arch>(ws.edge, b, ldb, kc, nc) : pack_b<Arch>(ws.bp, b, ldb, trans_b, kc, nc);
+            BPanels panels = small ? b_in_place<Arch>(ws.edge, b, ldb, kc, nc)
+                                   : pack_b<Arch>(ws.bp, b, ldb, trans_b, kc, nc, slice);
             // beta applies with the first depth slice (later ones add to C), the bias with the last:
             // C = (Σ slices) + bias, rounded as gemm followed by adding the bias
-            const bool first = pc == 0, last = pc + kc == K;
+            const bool first = pc == 0, last = pc + KC >= K;
             multiply_block<Arch>(trans_a, a, lda, panels, C + jc, ldc, M, nc, kc, alpha, first ? beta : 1.0f,
-                                 last && bias ? bias + jc : nullptr, pack_a);
+                                 last && bias ? bias + jc : nullptr, pack_a, slice);
         }
     }
 }
@@ -311,7 +325,7 @@ template <class Arch>
 void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                             const float* A, int64_t lda, int64_t stride_a, const float* B, int64_t ldb,
                             int64_t stride_b, float beta, const float* bias, float* C, int64_t ldc,
-                            int64_t stride_c, int64_t batch) const {
+                            int64_t stride_c, int64_t batch, KRows k_rows) const {
     if (M <= 0 || N <= 0 || batch <= 0) return;
     if (K <= 0 || alpha == 0.0f) {
         for (int64_t i = 0; i < batch; ++i) scale_c(C + i * stride_c, ldc, M, N, beta, bias);
@@ -319,7 +333,7 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
     }
     // A batch that broadcasts one B (stride_b == 0) that fits a single block packs it once for
     // all its products, unless each product is small enough to read B in place anyway.
-    const bool shared_b =
+    const bool shared_b = k_rows.index == nullptr &&
         stride_b == 0 && K <= Blocking<Arch>::KC && N <= block_columns<Arch>() && !in_place<Arch>(trans_b, M, K);
     const BPanels panels = shared_b ? pack_b<Arch>(BWorkspace<Arch>().bp, B, ldb, trans_b, K, N) : BPanels{};
 
@@ -337,7 +351,7 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
                                      beta, bias, true);
             else
                 gemm_one<Arch>(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
-                               bias, C + i * stride_c, ldc);
+                               bias, C + i * stride_c, ldc, k_rows);
         }
     });
 }
@@ -345,6 +359,6 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
 // This copy of the file serves the arch its compiler flags target (see core/simd.hpp).
 template void GemmKernel::operator()(KernelArch, bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
                                      int64_t, const float*, int64_t, int64_t, float, const float*, float*, int64_t,
-                                     int64_t, int64_t) const;
+                                     int64_t, int64_t, KRows) const;
 
 }  // namespace ag

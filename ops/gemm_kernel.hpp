@@ -4,18 +4,26 @@
 // gemm_batched's in gemm.hpp: for b in [0, batch),
 //   C_b = alpha · op(A_b) · op(B_b) + beta · C_b (+ bias on every row)     with X_b = X + b · stride_x
 // bias: null, or N floats (the same for every b): gemm_bias's row vector.
+// k_rows: every k, or (gemm_tn_rows: trans_a, not trans_b, batch 1) only the listed ones.
 #pragma once
 
 #include <cstdint>
 
 namespace ag {
 
+/// The rows k of a TN product that take part (gemm_tn_rows in gemm.hpp): `index` lists `count`
+/// of them, ascending; a null index means every k in [0, K).
+struct KRows {
+    const int64_t* index = nullptr;
+    int64_t count = 0;
+};
+
 /// The packed, register-tiled sgemm for one xsimd arch (instantiated per arch in gemm_kernel.cpp).
 struct GemmKernel {
     template <class Arch>
     void operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                     int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
-                    const float* bias, float* C, int64_t ldc, int64_t stride_c, int64_t batch) const;
+                    const float* bias, float* C, int64_t ldc, int64_t stride_c, int64_t batch, KRows k_rows) const;
 };
 
 }  // namespace ag

@@ -82,8 +82,10 @@ struct RowPanels {
 
 // Packs panels [p0, p1) of op(A)[:, 0:kc] into Ap, one MR×KC panel after the other, in
 // by_row_packed or by_depth layout (from trans_a). `a` points at op(A)[0, 0] of the slice.
+// k_index (by_depth only): null, or the rows of A to read for k = 0 .. kc-1 (gemm_tn_rows).
 template <class Arch, PanelLayout Layout>
-void pack_a(float* ap, const float* a, int64_t lda, const RowPanels& panels, int64_t p0, int64_t p1, int64_t kc) {
+void pack_a(float* ap, const float* a, int64_t lda, const RowPanels& panels, int64_t p0, int64_t p1, int64_t kc,
+            const int64_t* k_index) {
     constexpr int MR = Blocking<Arch>::MR;
     constexpr int64_t KC = Blocking<Arch>::KC;
     if constexpr (Layout == PanelLayout::by_row_packed) {
@@ -106,8 +108,9 @@ void pack_a(float* ap, const float* a, int64_t lda, const RowPanels& panels, int
         const int64_t M = panels.start(panels.count);
         for (int64_t k = 0; k < kc; ++k) {
             float* dst = ap + k * MR;
+            const float* row = a + (k_index ? k_index[k] : k) * lda;
             for (int64_t p = p0; p < p1; ++p, dst += MR * KC) {
-                const float* src = a + k * lda + panels.start(p);
+                const float* src = row + panels.start(p);
                 if (panels.start(p) + MR <= M)
                     std::memcpy(dst, src, sizeof(float) * MR);
                 else
@@ -185,8 +188,10 @@ void transpose_square(xsimd::batch<float, Arch>* r) {
 
 // Packs op(B)[0:kc, 0:nc] into Bp as micro-panels of NR columns: column j of panel p, depth k is
 // Bp[p·kc·NR + k·NR + j]. Columns past nc are zero. `b` points at op(B)[0, 0] of the block.
+// k_index (B not transposed only): null, or the rows of B to read for k = 0 .. kc-1 (gemm_tn_rows).
 template <class Arch>
-BPanels pack_b(float* bp, const float* b, int64_t ldb, bool trans_b, int64_t kc, int64_t nc) {
+BPanels pack_b(float* bp, const float* b, int64_t ldb, bool trans_b, int64_t kc, int64_t nc,
+               const int64_t* k_index = nullptr) {
     using Batch = xsimd::batch<float, Arch>;
     constexpr int W = Batch::size, NV = Blocking<Arch>::NV;
     constexpr int64_t NR = kNR<Arch>;
@@ -200,7 +205,7 @@ BPanels pack_b(float* bp, const float* b, int64_t ldb, bool trans_b, int64_t kc,
         // op(B)[k, j] = B[k·ldb + j]. Walk B row by row (k outer): reading along the rows of B
         // keeps the hardware prefetcher and the TLB happy; the writes go to the panels, in L2.
         for (int64_t k = 0; k < kc; ++k) {
-            const float* row = b + k * ldb;
+            const float* row = b + (k_index ? k_index[k] : k) * ldb;
             for (int64_t j0 = 0; j0 < full; j0 += NR)
 #pragma GCC unroll 4
                 for (int v = 0; v < NV; ++v)

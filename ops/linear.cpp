@@ -13,8 +13,26 @@
 #include "ops/reduce.hpp"
 #include "ops/shape_ops.hpp"
 
+#include <algorithm>
+#include <vector>
 
 namespace ag {
+
+namespace {
+
+// The rows of dy [N, O] that are not all zero, in order. NaN is not zero: its row is listed.
+std::vector<int64_t> nonzero_rows(const float* dy, int64_t N, int64_t O) {
+    std::vector<int64_t> rows;
+    rows.reserve(static_cast<size_t>(N));
+    for (int64_t n = 0; n < N; ++n) {
+        const float* row = dy + n * O;
+        // NOTE: stops at the first nonzero, so a dense dy costs about one read per row
+        if (std::any_of(row, row + O, [](float v) { return v != 0.0f; })) rows.push_back(n);
+    }
+    return rows;
+}
+
+}  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     check(x.defined() && weight.defined(), "linear", "the input or the weight is an undefined tensor");
@@ -40,7 +58,14 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     record(y, "linear", {x, weight, bias}, [x, weight, has_bias, N, O, I](const Tensor&, const Tensor& dy) -> Grads {
         Tensor dx = empty(x.shape()), dweight = empty(weight.shape()), dbias;
         gemm(false, false, N, I, O, 1.0f, dy.data(), O, weight.data(), I, 0.0f, dx.data(), I);
-        gemm(true, false, O, I, N, 1.0f, dy.data(), O, x.data(), I, 0.0f, dweight.data(), I);
+        // dW = dyᵀ x sums over the rows; a zero row of dy (a padding position the loss ignores, as
+        // after masked pooling) adds nothing, so gemm_tn_rows leaves it out (the same bits)
+        const std::vector<int64_t> rows = nonzero_rows(dy.data(), N, O);
+        if (static_cast<int64_t>(rows.size()) == N)
+            gemm(true, false, O, I, N, 1.0f, dy.data(), O, x.data(), I, 0.0f, dweight.data(), I);
+        else
+            gemm_tn_rows(O, I, N, rows.data(), static_cast<int64_t>(rows.size()), 1.0f, dy.data(), O, x.data(), I,
+                         0.0f, dweight.data(), I);
         // dbias[o] = Σ_n dy[n, o]: the sum op down the columns of dy as [N, O] (its SIMD kernel)
         if (has_bias) dbias = sum(reshape(dy, {N, O}), {0});
         return {dx, dweight, dbias};

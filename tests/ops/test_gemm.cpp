@@ -161,6 +161,49 @@ TEST_CASE("gemm_bias: the bias is added to every row exactly once, at every SIMD
     }
 }
 
+TEST_CASE("gemm_tn_rows: the listed rows give the bits of the full product with the others zeroed") {
+    // gemm_tn_rows leaves the unlisted rows out of its depth slices; it must agree to the bit with
+    // gemm(T, N) over A whose unlisted rows are zero: at every SIMD level, with beta 0 (C not
+    // read: NaN) and 2, on 1 and 2 threads. K = 600 crosses two slice boundaries and its middle
+    // slice [256, 512) lists no row at all; 48x32x64 is small enough that gemm reads A in place.
+    const int64_t shapes[][3] = {{1, 1, 1}, {7, 9, 5}, {33, 17, 65}, {48, 32, 64}, {130, 70, 600}};
+    for (SimdLevel level : ag::testing::simd_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (const auto& sh : shapes)
+            for (float beta : {0.0f, 2.0f}) {
+                const int64_t M = sh[0], N = sh[1], K = sh[2], pad = 3, lda = M + pad, ldb = N + pad, ldc = N + pad;
+                INFO("level ", std::string(simd_level_name(level)), " M N K ", M, " ", N, " ", K, " beta ", beta);
+                std::vector<int64_t> rows;  // the padding pattern of the example: 3 of every 4 rows
+                for (int64_t k = 0; k < K; ++k)
+                    if (k % 4 != 3 && (K < 512 || k < 256 || k >= 512)) rows.push_back(k);
+                std::vector<float> a = ag::testing::uniform_floats(K * lda, 6), zeroed = a;
+                for (int64_t k = 0, r = 0; k < K; ++k) {
+                    if (r < static_cast<int64_t>(rows.size()) && rows[static_cast<size_t>(r)] == k) ++r;
+                    else std::fill_n(zeroed.begin() + k * lda, lda, 0.0f);
+                }
+                const std::vector<float> b = ag::testing::uniform_floats(K * ldb, 7);
+                std::vector<float> c0 = ag::testing::uniform_floats(M * ldc, 8);
+                if (beta == 0.0f) c0.assign(c0.size(), std::numeric_limits<float>::quiet_NaN());
+                std::vector<float> expected = c0;
+                gemm(true, false, M, N, K, 0.5f, zeroed.data(), lda, b.data(), ldb, beta, expected.data(), ldc);
+                ag::testing::check_same_bits_on_threads([&] {
+                    std::vector<float> c = c0;
+                    gemm_tn_rows(M, N, K, rows.data(), static_cast<int64_t>(rows.size()), 0.5f, a.data(), lda,
+                                 b.data(), ldb, beta, c.data(), ldc);
+                    int64_t bad = 0;
+                    for (int64_t i = 0; i < M; ++i)
+                        for (int64_t j = 0; j < ldc; ++j) {
+                            const size_t e = static_cast<size_t>(i * ldc + j);
+                            const bool untouched = c[e] == c0[e] || (std::isnan(c[e]) && std::isnan(c0[e]));  // padding
+                            bad += (j < N ? c[e] == expected[e] : untouched) ? 0 : 1;
+                        }
+                    CHECK(bad == 0);
+                    return c;
+                });
+            }
+    }
+}
+
 TEST_CASE("gemm: K = 0 scales C by beta, and M = 0 or N = 0 does nothing") {
     for (SimdLevel level : ag::testing::simd_levels()) {
         ScopedSimdLevel scoped(level);
