@@ -16,9 +16,11 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/simd.hpp"
 #include "ops/embedding_kernel.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -33,17 +35,27 @@ void embedding_forward_reference(float* out, const float* ids, const float* weig
     }
 }
 
-void embedding_backward_reference(float* dweight, const float* dout, const float* ids, int64_t N, int64_t V, int64_t D,
-                                  int64_t padding_idx) {
+namespace {
+
+// embedding_backward_reference on the rows [v0, v1) only (the kernel's contract, for threads).
+void embedding_backward_rows_reference(float* dweight, const float* dout, const float* ids, int64_t N, int64_t D,
+                                       int64_t padding_idx, int64_t v0, int64_t v1) {
     // zero: rows no id points at get no gradient
-    for (int64_t i = 0; i < V * D; ++i) dweight[i] = 0.0f;
+    for (int64_t i = v0 * D; i < v1 * D; ++i) dweight[i] = 0.0f;
     // scatter-add: += not =, so an id that appears several times accumulates every dout row
     for (int64_t n = 0; n < N; ++n) {
         const int64_t v = static_cast<int64_t>(ids[n]);
-        if (v == padding_idx) continue;  // the padding row stays exactly zero
+        if (v < v0 || v >= v1 || v == padding_idx) continue;  // another range's; the padding row stays 0
         float* row = dweight + v * D;
         for (int64_t d = 0; d < D; ++d) row[d] += dout[n * D + d];
     }
+}
+
+}  // namespace
+
+void embedding_backward_reference(float* dweight, const float* dout, const float* ids, int64_t N, int64_t V, int64_t D,
+                                  int64_t padding_idx) {
+    embedding_backward_rows_reference(dweight, dout, ids, N, D, padding_idx, 0, V);
 }
 
 void embedding_forward(float* out, const float* ids, const float* weight, int64_t N, int64_t D) {
@@ -52,7 +64,13 @@ void embedding_forward(float* out, const float* ids, const float* weight, int64_
 
 void embedding_backward(float* dweight, const float* dout, const float* ids, int64_t N, int64_t V, int64_t D,
                         int64_t padding_idx) {
-    simd_dispatch(EmbeddingBackwardKernel{}, embedding_backward_reference, dweight, dout, ids, N, V, D, padding_idx);
+    // Threads take disjoint ranges of rows (zeroing the table is most of the work: 4 MiB for the
+    // example's 8000 x 128). Each row's adds stay in id order, so any range gives the same bits.
+    const int64_t grain = std::max(row_grain(D), (V + 4 * num_threads() - 1) / (4 * num_threads()));
+    parallel_for(0, V, grain, [&](int64_t v0, int64_t v1) {
+        simd_dispatch(EmbeddingBackwardKernel{}, embedding_backward_rows_reference, dweight, dout, ids, N, D,
+                      padding_idx, v0, v1);
+    });
 }
 
 // --- the op ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 // Shapes: ids [N] (integral floats, validated by the op), weight, dweight [V, D], out, dout [N, D].
 //   forward   out[n, :] = weight[ids[n], :]
 //   backward  dweight = 0;  dweight[ids[n], :] += dout[n, :] for n in order, except padding_idx
+//             (on a range of rows [v0, v1): threads take disjoint ranges, each scanning every id)
 // Each row is D contiguous floats: whole batches of W (16 / 8 / 4), then the D mod W tail.
 // The adds happen in the reference's order (rows n = 0, 1, ...), so the sums are the same bits.
 #include "ops/embedding_kernel.hpp"
@@ -56,13 +57,13 @@ void EmbeddingForwardKernel::operator()(Arch, float* out, const float* ids, cons
 
 template <class Arch>
 void EmbeddingBackwardKernel::operator()(Arch, float* dweight, const float* dout, const float* ids, int64_t N,
-                                         int64_t V, int64_t D, int64_t padding_idx) const {
+                                         int64_t D, int64_t padding_idx, int64_t v0, int64_t v1) const {
     // zero: rows no id points at get no gradient
-    zero<Arch>(dweight, V * D);
+    zero<Arch>(dweight + v0 * D, (v1 - v0) * D);
     // scatter-add: += not =, so an id used several times accumulates every dout row
     for (int64_t n = 0; n < N; ++n) {
         const auto v = static_cast<int64_t>(ids[n]);
-        if (v == padding_idx) continue;  // the padding row stays exactly zero
+        if (v < v0 || v >= v1 || v == padding_idx) continue;  // another range's; the padding row stays 0
         add_row<Arch>(dweight + v * D, dout + n * D, D);
     }
 }
@@ -71,6 +72,6 @@ void EmbeddingBackwardKernel::operator()(Arch, float* dweight, const float* dout
 template void EmbeddingForwardKernel::operator()(KernelArch, float*, const float*, const float*, int64_t,
                                                  int64_t) const;
 template void EmbeddingBackwardKernel::operator()(KernelArch, float*, const float*, const float*, int64_t, int64_t,
-                                                  int64_t, int64_t) const;
+                                                  int64_t, int64_t, int64_t) const;
 
 }  // namespace ag

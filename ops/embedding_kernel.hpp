@@ -12,11 +12,13 @@ struct EmbeddingForwardKernel {
     template <class Arch>
     void operator()(Arch, float* out, const float* ids, const float* weight, int64_t N, int64_t D) const;
 };
-/// Scatter-add: dweight = 0, then dweight[ids[n], :] += dout[n, :] (embedding_backward_reference's contract).
+/// Scatter-add on the rows [v0, v1) of the table: they are zeroed, then dweight[ids[n], :] += dout[n, :]
+/// for the ids in that range (embedding_backward_reference's contract, restricted to those rows,
+/// so that threads can take disjoint row ranges).
 struct EmbeddingBackwardKernel {
     template <class Arch>
-    void operator()(Arch, float* dweight, const float* dout, const float* ids, int64_t N, int64_t V, int64_t D,
-                    int64_t padding_idx) const;
+    void operator()(Arch, float* dweight, const float* dout, const float* ids, int64_t N, int64_t D,
+                    int64_t padding_idx, int64_t v0, int64_t v1) const;
 };
 
 }  // namespace ag
