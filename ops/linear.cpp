@@ -9,6 +9,7 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "ops/gemm.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape_ops.hpp"
@@ -57,15 +58,25 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     const bool has_bias = bias.defined();
     record(y, "linear", {x, weight, bias}, [x, weight, has_bias, N, O, I](const Tensor&, const Tensor& dy) -> Grads {
         Tensor dx = empty(x.shape()), dweight = empty(weight.shape()), dbias;
-        gemm(false, false, N, I, O, 1.0f, dy.data(), O, weight.data(), I, 0.0f, dx.data(), I);
-        // dW = dyᵀ x sums over the rows; a zero row of dy (a padding position the loss ignores, as
-        // after masked pooling) adds nothing, so gemm_tn_rows leaves it out (the same bits)
-        const std::vector<int64_t> rows = nonzero_rows(dy.data(), N, O);
-        if (static_cast<int64_t>(rows.size()) == N)
-            gemm(true, false, O, I, N, 1.0f, dy.data(), O, x.data(), I, 0.0f, dweight.data(), I);
+        auto input_grad = [&] { gemm(false, false, N, I, O, 1.0f, dy.data(), O, weight.data(), I, 0.0f, dx.data(), I); };
+        auto weight_grad = [&] {
+            // dW = dyᵀ x sums over the rows; a zero row of dy (a padding position the loss ignores,
+            // as after masked pooling) adds nothing, so gemm_tn_rows leaves it out (the same bits)
+            const std::vector<int64_t> rows = nonzero_rows(dy.data(), N, O);
+            if (static_cast<int64_t>(rows.size()) == N)
+                gemm(true, false, O, I, N, 1.0f, dy.data(), O, x.data(), I, 0.0f, dweight.data(), I);
+            else
+                gemm_tn_rows(O, I, N, rows.data(), static_cast<int64_t>(rows.size()), 1.0f, dy.data(), O, x.data(),
+                             I, 0.0f, dweight.data(), I);
+        };
+        // On 2 threads the two products run side by side, one per thread: each gemm splits its
+        // work between threads less well than two independent products do (dW's depth slices
+        // are short, and its B is packed by one thread while the other waits). A gemm's bits do
+        // not depend on its thread count, so this changes none.
+        if (num_threads() == 2)
+            parallel_for(0, 2, 1, [&](int64_t task, int64_t) { task == 0 ? input_grad() : weight_grad(); });
         else
-            gemm_tn_rows(O, I, N, rows.data(), static_cast<int64_t>(rows.size()), 1.0f, dy.data(), O, x.data(), I,
-                         0.0f, dweight.data(), I);
+            input_grad(), weight_grad();
         // dbias[o] = Σ_n dy[n, o]: the sum op down the columns of dy as [N, O] (its SIMD kernel)
         if (has_bias) dbias = sum(reshape(dy, {N, O}), {0});
         return {dx, dweight, dbias};

@@ -1,5 +1,6 @@
 // test_linear.cpp: linear(x, W, b) = x Wᵀ + b: values, gradients, errors.
 #include "testing.hpp"
+#include "thread_testing.hpp"
 
 using namespace ag;
 using ag::testing::check_close;
@@ -44,6 +45,35 @@ TEST_CASE("linear: gradcheck on awkward sizes, with and without bias") {
         CHECK_GRADCHECK(with_bias, {param({2, 3, n}, 7), param({1, n}, 8), param({1}, 9)});
         CHECK_GRADCHECK(without_bias, {param({n}, 10), param({7, n}, 11)});
     }
+}
+
+TEST_CASE("linear: gradients with zero rows in dy equal matmul's, with the same bits on 1, 2 and 3 threads") {
+    // A zero row of dy (a padding position) is left out of dW = dyᵀ x (gemm_tn_rows), and on 2
+    // threads the products dx and dW run side by side: neither may change a bit, and the
+    // gradients must be those of the composed matmul (another code path, so within rounding).
+    const int64_t N = 300, I = 70, O = 90;
+    Tensor x = param({N, I}, 21), W = param({O, I}, 22), b = param({O}, 23);
+    Tensor dy = param({N, O}, 24).detach();
+    for (int64_t n = 0; n < N; ++n)
+        if (n % 4 == 3 || n >= 250)
+            for (int64_t o = 0; o < O; ++o) dy.data()[n * O + o] = 0.0f;
+    auto grads = [&] {
+        for (const Tensor* t : {&x, &W, &b}) t->zero_grad();
+        linear(x, W, b).backward(dy);
+        return std::vector<Tensor>{clone_data(x.grad()), clone_data(W.grad()), clone_data(b.grad())};
+    };
+    const std::vector<Tensor> fused = grads();
+    for (const Tensor* t : {&x, &W, &b}) t->zero_grad();
+    (matmul(x, transpose(W, 0, 1)) + b).backward(dy);
+    check_close(fused[0], x.grad(), 1e-5f, 1e-5f);
+    check_close(fused[1], W.grad(), 1e-4f, 1e-5f);
+    check_close(fused[2], b.grad(), 1e-4f, 1e-5f);
+    ag::testing::check_same_bits_on_threads([&] {
+        const std::vector<Tensor> g = grads();
+        std::vector<float> all;
+        for (const Tensor& t : g) all.insert(all.end(), t.data(), t.data() + t.numel());
+        return all;
+    });
 }
 
 TEST_CASE("linear: errors name the op and the shapes") {
