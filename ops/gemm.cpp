@@ -1,6 +1,6 @@
 // gemm.cpp: the reference sgemm and the entry points ops call (contract in gemm.hpp).
 //
-// gemm, gemm_bias, gemm_batched and gemm_tn_rows run the packed SIMD kernel of ops/gemm_kernel.cpp for the active SIMD
+// gemm, gemm_bias, gemm_batched, gemm_tn_rows and gemm_rows run the packed SIMD kernel of ops/gemm_kernel.cpp for the active SIMD
 // level (core/simd.hpp), or the reference below when the level is scalar.
 #include "ops/gemm.hpp"
 
@@ -45,12 +45,19 @@ void gemm_tn_rows_reference(int64_t M, int64_t N, const int64_t* rows, int64_t c
 
 namespace {
 
-// The scalar level of gemm_batched, gemm_bias and gemm_tn_rows: the reference, once per matrix.
+// The scalar level of gemm_batched, gemm_bias, gemm_tn_rows and gemm_rows: the reference, once per
+// matrix (or per listed row).
 void gemm_batched_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                             int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
-                            const float* bias, float* C, int64_t ldc, int64_t stride_c, int64_t batch, KRows k_rows) {
-    if (k_rows.index) {  // gemm_tn_rows: one product, no bias
-        gemm_tn_rows_reference(M, N, k_rows.index, k_rows.count, alpha, A, lda, B, ldb, beta, C, ldc);
+                            const float* bias, float* C, int64_t ldc, int64_t stride_c, int64_t batch, RowList listed) {
+    if (listed.of == RowList::Of::depth) {  // gemm_tn_rows: one product, no bias
+        gemm_tn_rows_reference(M, N, listed.index, listed.count, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    if (listed.of == RowList::Of::output) {  // gemm_rows: each listed row is a 1-row product
+        for (int64_t r = 0; r < listed.count; ++r)
+            gemm_reference(false, trans_b, 1, N, K, alpha, A + listed.index[r] * lda, lda, B, ldb, beta,
+                           C + listed.index[r] * ldc, ldc);
         return;
     }
     for (int64_t b = 0; b < batch; ++b) {
@@ -74,21 +81,28 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 void gemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc) {
     simd_dispatch(GemmKernel{}, gemm_batched_reference, trans_a, trans_b, M, N, K, alpha, A, lda, int64_t{0}, B, ldb,
-                  int64_t{0}, 0.0f, bias, C, ldc, int64_t{0}, int64_t{1}, KRows{});
+                  int64_t{0}, 0.0f, bias, C, ldc, int64_t{0}, int64_t{1}, RowList{});
 }
 
 void gemm_batched(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                   int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta, float* C,
                   int64_t ldc, int64_t stride_c, int64_t batch) {
     simd_dispatch(GemmKernel{}, gemm_batched_reference, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb,
-                  stride_b, beta, static_cast<const float*>(nullptr), C, ldc, stride_c, batch, KRows{});
+                  stride_b, beta, static_cast<const float*>(nullptr), C, ldc, stride_c, batch, RowList{});
 }
 
 void gemm_tn_rows(int64_t M, int64_t N, int64_t K, const int64_t* rows, int64_t count, float alpha, const float* A,
                   int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
     simd_dispatch(GemmKernel{}, gemm_batched_reference, true, false, M, N, K, alpha, A, lda, int64_t{0}, B, ldb,
                   int64_t{0}, beta, static_cast<const float*>(nullptr), C, ldc, int64_t{0}, int64_t{1},
-                  KRows{rows, count});
+                  RowList{RowList::Of::depth, rows, count});
+}
+
+void gemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, const int64_t* rows, int64_t count, float alpha,
+               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+    simd_dispatch(GemmKernel{}, gemm_batched_reference, false, trans_b, M, N, K, alpha, A, lda, int64_t{0}, B, ldb,
+                  int64_t{0}, beta, static_cast<const float*>(nullptr), C, ldc, int64_t{0}, int64_t{1},
+                  RowList{RowList::Of::output, rows, count});
 }
 
 }  // namespace ag

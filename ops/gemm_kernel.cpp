@@ -183,7 +183,8 @@ constexpr double kMinChunkFlops = 2e6;
 // on 1 thread or N, and the grain below may depend on the thread count.
 template <class Arch, PanelLayout Layout>
 void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int64_t ldc, int64_t M, int64_t nc,
-                    int64_t kc, float alpha, float beta, const float* bias, bool pack, const int64_t* k_index) {
+                    int64_t kc, float alpha, float beta, const float* bias, bool pack, const int64_t* k_index,
+                    const RowList& listed) {
     constexpr int MR = Blocking<Arch>::MR;
     constexpr int64_t NR = kNR<Arch>, panel_size = MR * Blocking<Arch>::KC;
     // op(A)[i, 0] is row i of A, or column i when A is stored transposed
@@ -196,7 +197,9 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
     // NOTE: read in place, a by_row panel has a run-time row stride, so every row costs an
     // address register; past ~8 rows x86-64 runs out and reloads them from the stack on every k
     // step. Such panels hold at most 8 rows (measured: 128×(64×64×32) went 0.88× -> 0.94×).
-    const RowPanels panels(M, !pack && Layout == PanelLayout::by_row ? std::min(MR, 8) : MR);
+    const int panel_rows = !pack && Layout == PanelLayout::by_row ? std::min(MR, 8) : MR;
+    const RowPanels panels = listed.of == RowList::Of::output ? RowPanels(listed.index, listed.count, panel_rows)
+                                                               : RowPanels(M, panel_rows);
 
     // How many panels to pack at a time. A transposed A is read along its rows, which cross
     // every panel of a block: packing kPanelsPerBlock panels per pass turns short strided reads
@@ -217,7 +220,7 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
             int64_t p1 = std::min(p0 + per_block, q1);
             if (pack) pack_a<Arch, packed>(ap, a, lda, panels, p0, p1, kc, k_index);
             for (int64_t p = p0; p < p1; ++p) {
-                int64_t i0 = panels.start(p), m = panels.start(p + 1) - i0;
+                int64_t i0 = panels.start(p), m = panels.end(p) - i0;
                 const float* panel = pack ? ap + (p - p0) * panel_size : a_rows(i0);
                 int64_t panel_ld = pack ? MR : lda;  // (by_row_packed ignores it)
                 for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -240,11 +243,13 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
 template <class Arch>
 void multiply_block(bool trans_a, const float* a, int64_t lda, const BPanels& b, float* c, int64_t ldc, int64_t M,
                     int64_t nc, int64_t kc, float alpha, float beta, const float* bias, bool pack,
-                    const int64_t* k_index = nullptr) {
+                    const int64_t* k_index = nullptr, const RowList& listed = {}) {
     if (trans_a)
-        multiply_block<Arch, PanelLayout::by_depth>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, bias, pack, k_index);
+        multiply_block<Arch, PanelLayout::by_depth>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, bias, pack, k_index,
+                                                    listed);
     else
-        multiply_block<Arch, PanelLayout::by_row>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, bias, pack, k_index);
+        multiply_block<Arch, PanelLayout::by_row>(a, lda, b, c, ldc, M, nc, kc, alpha, beta, bias, pack, k_index,
+                                                  listed);
 }
 
 // The B packing space of the calling thread, kept between calls (core/simd.hpp: thread_scratch).
@@ -270,31 +275,36 @@ bool in_place(bool trans_b, int64_t M, int64_t K) {
 }
 
 // One product, the whole loop nest of the file header.
-// k_rows (trans_a, not trans_b): only the listed k take part. The depth slices stay [pc, pc + KC)
-// of the full K, each packing only its listed rows, so that C gets the same bits as the full
-// product would when the other rows of A are zero (a zero term leaves a sum's bits as they are).
+// listed (see RowList):
+//   depth   (trans_a, not trans_b) only the listed k take part. The depth slices stay
+//           [pc, pc + KC) of the full K, each packing only its listed rows, so that C gets the same
+//           bits as the full product would with the other rows of A zero (a zero term leaves a
+//           sum's bits as they are).
+//   output  (not trans_a) only the listed rows of C are computed, each exactly as the full product
+//           computes it (RowPanels cuts the runs of listed rows into panels).
 template <class Arch>
 void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-              const float* B, int64_t ldb, float beta, const float* bias, float* C, int64_t ldc, KRows k_rows) {
+              const float* B, int64_t ldb, float beta, const float* bias, float* C, int64_t ldc,
+              const RowList& listed) {
     const BWorkspace<Arch> ws;  // this thread's: a batch may run products on several threads
     constexpr int64_t KC = Blocking<Arch>::KC;
     const int64_t NC = block_columns<Arch>();
-    const bool listed = k_rows.index != nullptr;  // the index reads rows through packing: no operand in place
-    const bool small = !listed && in_place<Arch>(trans_b, M, K), pack_a = listed || !a_in_place<Arch>(M, K);
+    const bool by_depth = listed.of == RowList::Of::depth;  // the index reads rows through packing: no operand in place
+    const bool small = !by_depth && in_place<Arch>(trans_b, M, K), pack_a = by_depth || !a_in_place<Arch>(M, K);
     for (int64_t jc = 0; jc < N; jc += NC) {
         int64_t nc = std::min(NC, N - jc);
-        const int64_t* next = k_rows.index;  // the first listed row not yet in a slice
+        const int64_t* next = listed.index;  // (depth) the first listed row not yet in a slice
         for (int64_t pc = 0; pc < K; pc += KC) {
             int64_t kc = std::min(KC, K - pc);
-            const int64_t* slice = nullptr;  // the listed rows of this slice, kc of them
-            if (listed) {
+            const int64_t* slice = nullptr;  // (depth) the listed rows of this slice, kc of them
+            if (by_depth) {
                 slice = next;
-                while (next < k_rows.index + k_rows.count && *next < pc + kc) ++next;
+                while (next < listed.index + listed.count && *next < pc + kc) ++next;
                 kc = next - slice;
             }
-            // op(B)[pc, jc] and op(A)[0, pc], wherever the transposes put them (listed: row 0,
-            // the index giving the rows)
-            const int64_t k0 = listed ? 0 : pc;
+            // op(B)[pc, jc] and op(A)[0, pc], wherever the transposes put them (depth: row 0, the
+            // index giving the rows)
+            const int64_t k0 = by_depth ? 0 : pc;
             const float* b = trans_b ? B + jc * ldb + k0 : B + k0 * ldb + jc;
             const float* a = trans_a ? A + k0 * lda : A + k0;
             // B is packed once by this thread, then read by every thread that multiplies panels
@@ -304,7 +314,7 @@ void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float
             // C = (Σ slices) + bias, rounded as gemm followed by adding the bias
             const bool first = pc == 0, last = pc + KC >= K;
             multiply_block<Arch>(trans_a, a, lda, panels, C + jc, ldc, M, nc, kc, alpha, first ? beta : 1.0f,
-                                 last && bias ? bias + jc : nullptr, pack_a, slice);
+                                 last && bias ? bias + jc : nullptr, pack_a, slice, listed);
         }
     }
 }
@@ -325,15 +335,19 @@ template <class Arch>
 void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                             const float* A, int64_t lda, int64_t stride_a, const float* B, int64_t ldb,
                             int64_t stride_b, float beta, const float* bias, float* C, int64_t ldc,
-                            int64_t stride_c, int64_t batch, KRows k_rows) const {
-    if (M <= 0 || N <= 0 || batch <= 0) return;
+                            int64_t stride_c, int64_t batch, RowList listed) const {
+    const bool output_rows = listed.of == RowList::Of::output;
+    if (M <= 0 || N <= 0 || batch <= 0 || (output_rows && listed.count == 0)) return;
     if (K <= 0 || alpha == 0.0f) {
-        for (int64_t i = 0; i < batch; ++i) scale_c(C + i * stride_c, ldc, M, N, beta, bias);
+        if (output_rows)  // the listed rows only, one at a time
+            for (int64_t r = 0; r < listed.count; ++r) scale_c(C + listed.index[r] * ldc, ldc, 1, N, beta, bias);
+        else
+            for (int64_t i = 0; i < batch; ++i) scale_c(C + i * stride_c, ldc, M, N, beta, bias);
         return;
     }
     // A batch that broadcasts one B (stride_b == 0) that fits a single block packs it once for
     // all its products, unless each product is small enough to read B in place anyway.
-    const bool shared_b = k_rows.index == nullptr &&
+    const bool shared_b = listed.of == RowList::Of::every &&
         stride_b == 0 && K <= Blocking<Arch>::KC && N <= block_columns<Arch>() && !in_place<Arch>(trans_b, M, K);
     const BPanels panels = shared_b ? pack_b<Arch>(BWorkspace<Arch>().bp, B, ldb, trans_b, K, N) : BPanels{};
 
@@ -351,7 +365,7 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
                                      beta, bias, true);
             else
                 gemm_one<Arch>(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
-                               bias, C + i * stride_c, ldc, k_rows);
+                               bias, C + i * stride_c, ldc, listed);
         }
     });
 }
@@ -359,6 +373,6 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
 // This copy of the file serves the arch its compiler flags target (see core/simd.hpp).
 template void GemmKernel::operator()(KernelArch, bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
                                      int64_t, const float*, int64_t, int64_t, float, const float*, float*, int64_t,
-                                     int64_t, int64_t, KRows) const;
+                                     int64_t, int64_t, RowList) const;
 
 }  // namespace ag

@@ -4,16 +4,22 @@
 // gemm_batched's in gemm.hpp: for b in [0, batch),
 //   C_b = alpha · op(A_b) · op(B_b) + beta · C_b (+ bias on every row)     with X_b = X + b · stride_x
 // bias: null, or N floats (the same for every b): gemm_bias's row vector.
-// k_rows: every k, or (gemm_tn_rows: trans_a, not trans_b, batch 1) only the listed ones.
+// listed: every row, or (batch 1, no bias) only the listed k (gemm_tn_rows) or rows of C (gemm_rows).
 #pragma once
 
 #include <cstdint>
 
 namespace ag {
 
-/// The rows k of a TN product that take part (gemm_tn_rows in gemm.hpp): `index` lists `count`
-/// of them, ascending; a null index means every k in [0, K).
-struct KRows {
+/// Which rows of a product take part, the others being left out (gemm.hpp: gemm_tn_rows,
+/// gemm_rows). `index` lists `count` of them, ascending.
+struct RowList {
+    enum class Of {
+        every,  ///< no list: all rows (index is null)
+        depth,  ///< the k of a TN product: rows of A [K, M] and B [K, N]       (gemm_tn_rows)
+        output  ///< the rows of A (not transposed) and of C; the others of C are untouched (gemm_rows)
+    };
+    Of of = Of::every;
     const int64_t* index = nullptr;
     int64_t count = 0;
 };
@@ -23,7 +29,7 @@ struct GemmKernel {
     template <class Arch>
     void operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                     int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
-                    const float* bias, float* C, int64_t ldc, int64_t stride_c, int64_t batch, KRows k_rows) const;
+                    const float* bias, float* C, int64_t ldc, int64_t stride_c, int64_t batch, RowList listed) const;
 };
 
 }  // namespace ag

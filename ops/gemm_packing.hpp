@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include <unistd.h>
 
@@ -73,11 +74,24 @@ enum class PanelLayout { by_row, by_row_packed, by_depth };
 
 // The rows of C split into panels of at most MR rows, as even as possible: 64 rows become
 // 13+13+13+13+12 rather than 14+14+14+14+8, so no panel runs a thin tile that does less work per
-// load. Panel p holds rows [start(p), start(p + 1)).
+// load. Panel p holds rows [start(p), end(p)).
+// Listed rows (gemm_rows): only the rows in the list, each run of consecutive ones split the same
+// way; a panel never spans a gap, so its rows of A and C stay ld apart.
 struct RowPanels {
-    int64_t count, rows, taller;
+    int64_t count, rows = 0, taller = 0;
+    std::vector<int64_t> bounds;  // listed rows: panel p is [bounds[2p], bounds[2p + 1])
     RowPanels(int64_t M, int MR) : count((M + MR - 1) / MR), rows(M / count), taller(M % count) {}
-    int64_t start(int64_t p) const { return p * rows + std::min(p, taller); }
+    RowPanels(const int64_t* listed, int64_t n, int MR) : count(0) {
+        for (int64_t r0 = 0, r1; r0 < n; r0 = r1) {
+            for (r1 = r0 + 1; r1 < n && listed[r1] == listed[r1 - 1] + 1; ++r1) {}
+            const RowPanels run(r1 - r0, MR);  // the run [listed[r0], listed[r1 - 1]] as its own M
+            for (int64_t p = 0; p < run.count; ++p)
+                bounds.insert(bounds.end(), {listed[r0] + run.start(p), listed[r0] + run.end(p)});
+            count += run.count;
+        }
+    }
+    int64_t start(int64_t p) const { return bounds.empty() ? p * rows + std::min(p, taller) : bounds[2 * p]; }
+    int64_t end(int64_t p) const { return bounds.empty() ? start(p + 1) : bounds[2 * p + 1]; }
 };
 
 // Packs panels [p0, p1) of op(A)[:, 0:kc] into Ap, one MR×KC panel after the other, in
@@ -94,7 +108,7 @@ void pack_a(float* ap, const float* a, int64_t lda, const RowPanels& panels, int
         using Batch = xsimd::batch<float, Arch>;
         constexpr int W = Batch::size;
         for (int64_t p = p0; p < p1; ++p, ap += MR * KC)
-            for (int64_t i = panels.start(p), r = 0; i < panels.start(p + 1); ++i, ++r) {
+            for (int64_t i = panels.start(p), r = 0; i < panels.end(p); ++i, ++r) {
                 int64_t k = 0;
                 for (; k + W <= kc; k += W) Batch::load_unaligned(a + i * lda + k).store_aligned(ap + r * KC + k);
                 for (; k < kc; ++k) ap[r * KC + k] = a[i * lda + k];
@@ -105,7 +119,7 @@ void pack_a(float* ap, const float* a, int64_t lda, const RowPanels& panels, int
         // A copy of the fixed size MR compiles to a few vector moves; for a panel of m < MR rows
         // it also copies the next MR - m floats of the row, which the m-row micro-kernel never
         // reads. Only a panel within MR of the end of the row must stop at m.
-        const int64_t M = panels.start(panels.count);
+        const int64_t M = panels.end(panels.count - 1);  // (never listed: A is not transposed then)
         for (int64_t k = 0; k < kc; ++k) {
             float* dst = ap + k * MR;
             const float* row = a + (k_index ? k_index[k] : k) * lda;

@@ -58,16 +58,27 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     const bool has_bias = bias.defined();
     record(y, "linear", {x, weight, bias}, [x, weight, has_bias, N, O, I](const Tensor&, const Tensor& dy) -> Grads {
         Tensor dx = empty(x.shape()), dweight = empty(weight.shape()), dbias;
-        auto input_grad = [&] { gemm(false, false, N, I, O, 1.0f, dy.data(), O, weight.data(), I, 0.0f, dx.data(), I); };
+        // A zero row of dy (a padding position the loss ignores, as after masked pooling) gives a
+        // zero row of dx and adds nothing to dW: both products leave such rows out, and their
+        // other rows and dW have the bits the full products give them (gemm.hpp).
+        const std::vector<int64_t> rows = nonzero_rows(dy.data(), N, O);
+        const auto listed = static_cast<int64_t>(rows.size());
+        auto input_grad = [&] {
+            if (listed == N) {
+                gemm(false, false, N, I, O, 1.0f, dy.data(), O, weight.data(), I, 0.0f, dx.data(), I);
+                return;
+            }
+            for (int64_t n = 0, r = 0; n < N; ++n) {  // the rows left out are zero
+                if (r < listed && rows[static_cast<size_t>(r)] == n) ++r;
+                else std::fill_n(dx.data() + n * I, I, 0.0f);
+            }
+            gemm_rows(false, N, I, O, rows.data(), listed, 1.0f, dy.data(), O, weight.data(), I, 0.0f, dx.data(), I);
+        };
         auto weight_grad = [&] {
-            // dW = dyᵀ x sums over the rows; a zero row of dy (a padding position the loss ignores,
-            // as after masked pooling) adds nothing, so gemm_tn_rows leaves it out (the same bits)
-            const std::vector<int64_t> rows = nonzero_rows(dy.data(), N, O);
-            if (static_cast<int64_t>(rows.size()) == N)
+            if (listed == N)
                 gemm(true, false, O, I, N, 1.0f, dy.data(), O, x.data(), I, 0.0f, dweight.data(), I);
             else
-                gemm_tn_rows(O, I, N, rows.data(), static_cast<int64_t>(rows.size()), 1.0f, dy.data(), O, x.data(),
-                             I, 0.0f, dweight.data(), I);
+                gemm_tn_rows(O, I, N, rows.data(), listed, 1.0f, dy.data(), O, x.data(), I, 0.0f, dweight.data(), I);
         };
         // On 2 threads the two products run side by side, one per thread: each gemm splits its
         // work between threads less well than two independent products do (dW's depth slices
