@@ -350,6 +350,7 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
     const bool shared_b = listed.of == RowList::Of::every &&
         stride_b == 0 && K <= Blocking<Arch>::KC && N <= block_columns<Arch>() && !in_place<Arch>(trans_b, M, K);
     const BPanels panels = shared_b ? pack_b<Arch>(BWorkspace<Arch>().bp, B, ldb, trans_b, K, N) : BPanels{};
+    const bool pack_a = !a_in_place<Arch>(M, K);  // (as gemm_one decides)
 
     // Threads take whole products when there are enough to go around (or each is too small to
     // split); otherwise the products run one after the other and each splits its row panels.
@@ -362,7 +363,7 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
         for (int64_t i = b0; i < b1; ++i) {
             if (shared_b)
                 multiply_block<Arch>(trans_a, A + i * stride_a, lda, panels, C + i * stride_c, ldc, M, N, K, alpha,
-                                     beta, bias, true);
+                                     beta, bias, pack_a);
             else
                 gemm_one<Arch>(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
                                bias, C + i * stride_c, ldc, listed);
