@@ -14,13 +14,17 @@ namespace ag {
 /// Which rows of a product take part, the others being left out (gemm.hpp: gemm_tn_rows,
 /// gemm_rows). `index` lists `count` of them, ascending.
 struct RowList {
+    /// What the listed rows are rows of.
     enum class Of {
         every,  ///< no list: all rows (index is null)
         depth,  ///< the k of a TN product: rows of A [K, M] and B [K, N]       (gemm_tn_rows)
         output  ///< the rows of A (not transposed) and of C; the others of C are untouched (gemm_rows)
     };
+    /// What `index` lists.
     Of of = Of::every;
+    /// The listed rows, ascending (null for Of::every).
     const int64_t* index = nullptr;
+    /// How many rows `index` lists.
     int64_t count = 0;
 };
 
