@@ -152,6 +152,13 @@ void accumulate_leaf(TensorImpl& leaf, Tensor g) {
     for (int64_t i = 0, n = g.numel(); i < n; ++i) acc[i] += add[i];
 }
 
+// sum += g, elementwise (same shapes; sum is not g).
+void add_into(const Tensor& sum, const Tensor& g) {
+    float* s = sum.data();
+    const float* b = g.data();
+    for (int64_t i = 0, n = g.numel(); i < n; ++i) s[i] += b[i];
+}
+
 // A node's pending output gradient plus one more contribution, out of place (pending may alias).
 Tensor add_gradients(const Tensor& pending, const Tensor& g) {
     Tensor sum = empty(g.shape());
@@ -208,7 +215,11 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
             grads[i] = Tensor();  // the engine's own handle goes: a leaf may then take g over
             if (edge.node) {
                 auto [slot, inserted] = pending.try_emplace(edge.node.get(), g);
-                if (!inserted) slot->second = add_gradients(slot->second, g);
+                if (!inserted) {
+                    // in place when nothing else can see the pending sum (no new buffer to fill)
+                    if (sole_owner(slot->second)) add_into(slot->second, g);
+                    else slot->second = add_gradients(slot->second, g);
+                }
             } else {
                 accumulate_leaf(*edge.leaf, std::move(g));
             }

@@ -40,6 +40,22 @@ TEST_CASE("autograd: a tensor used twice receives the sum of both paths") {
     check_close(x.grad(), tensor({3.0f, 12.0f}));
 }
 
+TEST_CASE("autograd: adding into a pending gradient in place never changes another's") {
+    // c = a + b hands the same dout tensor to a and to b; their other contributions (from a · 5
+    // and b · 7) must then go into copies, or each would show up in the other's gradient too.
+    // x.grad = 2 · (1 + 5) + 3 · (1 + 7) = 36. Both operand orders of the sum, which change the
+    // order the engine visits the nodes in.
+    for (bool c_first : {true, false}) {
+        CAPTURE(c_first);
+        Tensor x = tensor({1.0f, -2.0f});
+        x.requires_grad_();
+        Tensor a = x * 2.0f, b = x * 3.0f;
+        Tensor c = a + b, d = a * 5.0f + b * 7.0f;
+        (c_first ? c + d : d + c).backward(ones({2}));
+        check_close(x.grad(), tensor({36.0f, 36.0f}));
+    }
+}
+
 TEST_CASE("autograd: the engine sums broadcast gradients back to the input's shape") {
     Tensor x = ones({2, 3});
     Tensor bias = tensor({1.0f, 2.0f, 3.0f});
