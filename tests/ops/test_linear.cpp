@@ -2,6 +2,8 @@
 #include "testing.hpp"
 #include "thread_testing.hpp"
 
+#include <cmath>
+
 using namespace ag;
 using ag::testing::check_close;
 using ag::testing::error_of;
@@ -74,6 +76,17 @@ TEST_CASE("linear: gradients with zero rows in dy equal matmul's, with the same 
         for (const Tensor& t : g) all.insert(all.end(), t.data(), t.data() + t.numel());
         return all;
     });
+}
+
+TEST_CASE("linear: a NaN row of dy is not skipped as zero; a row of -0 is") {
+    Tensor x = param({6, 3}, 31), W = param({2, 3}, 32);
+    Tensor dy = zeros({6, 2});
+    dy.data()[2 * 2 + 1] = NAN;                       // row 2: (0, NaN)
+    dy.data()[4 * 2] = dy.data()[4 * 2 + 1] = -0.0f;  // row 4: all -0
+    linear(x, W, Tensor()).backward(dy);
+    for (int64_t i = 0; i < 3; ++i) CHECK(std::isnan(x.grad().at({2, i})));  // dx row 2 = dy row 2 · W
+    CHECK(std::isnan(W.grad().at({1, 0})));                                  // dW row 1 sums dy column 1
+    for (int64_t i = 0; i < 3; ++i) CHECK(x.grad().at({4, i}) == 0.0f);
 }
 
 TEST_CASE("linear: errors name the op and the shapes") {
