@@ -5,8 +5,14 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <initializer_list>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -57,6 +63,51 @@ inline void check_same_tensors(const std::string& a, const std::string& b) {
         CHECK(std::memcmp(x.tensors[i].tensor.data(), y.tensors[i].tensor.data(),
                           sizeof(float) * static_cast<size_t>(x.tensors[i].tensor.numel())) == 0);
     }
+}
+
+/// NaN and infinity, for the tests of bad inputs.
+inline constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+inline constexpr float kInf = std::numeric_limits<float>::infinity();
+
+/// 0, 1, 2, ... in row-major order: element (i, j, k) of a (2, 3, 4) iota is 12i + 4j + k.
+inline Tensor iota(const Shape& shape) {
+    Tensor t = empty(shape);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<float>(i);
+    return t;
+}
+
+/// True when no element is NaN.
+inline bool no_nan(const Tensor& t) {
+    for (float v : t.to_vector())
+        if (std::isnan(v)) return false;
+    return true;
+}
+
+/// Overwrites a parameter's values (keeping its handle).
+inline void assign(const Tensor& p, const Tensor& values) {
+    REQUIRE(p.shape() == values.shape());
+    std::copy_n(values.data(), values.numel(), p.data());
+}
+
+/// A leaf parameter holding `values`, with gradient `grad`.
+inline Tensor param_with_grad(std::initializer_list<float> values, std::initializer_list<float> grad) {
+    Tensor p = tensor(values);
+    p.requires_grad_();
+    p.set_grad(tensor(grad));
+    return p;
+}
+
+#ifdef AG_TESTS_DIR
+/// Where the committed fixtures are (tests/parity/fixtures/, read from the source tree).
+inline const std::string kFixtures = std::string(AG_TESTS_DIR) + "/parity/fixtures/";
+#endif
+
+/// The textclf program: TEXTCLF_PATH, or where the build puts it next to the unit tests.
+inline std::string textclf_path() {
+    if (const char* path = std::getenv("TEXTCLF_PATH"); path && *path) return path;
+    return (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() /
+            "examples/text_classifier/textclf")
+        .string();
 }
 
 }  // namespace ag::testing

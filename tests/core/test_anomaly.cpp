@@ -7,11 +7,11 @@
 #include <thread>
 
 using namespace ag;
+using ag::testing::kNaN;
+using ag::testing::kInf;
 using ag::testing::error_of;
 
 namespace {
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 }  // namespace
 
 TEST_CASE("all_finite: NaN and infinities anywhere, also past the first parallel chunk") {

@@ -8,11 +8,11 @@
 #include <filesystem>
 
 using namespace ag;
+using ag::testing::kFixtures;
 using namespace ag::testing;
 
 namespace {
 
-const std::string kFixtures = std::string(AG_TESTS_DIR) + "/parity/fixtures/";
 
 // A .npy made by hand: magic, version, little-endian length (2 or 4 bytes), header, data.
 std::string raw_npy(int major, const std::string& header, const std::string& data) {

@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+using ag::testing::textclf_path;
+
 namespace fs = std::filesystem;
 namespace tc = textclf;
 
@@ -30,11 +32,6 @@ std::string slurp(const fs::path& path) {
     std::stringstream text;
     text << in.rdbuf();
     return text.str();
-}
-
-std::string textclf_path() {
-    if (const char* path = std::getenv("TEXTCLF_PATH"); path && *path) return path;
-    return (fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "examples/text_classifier/textclf").string();
 }
 
 // Runs `textclf ARGS` through the shell, capturing stdout and stderr.

@@ -24,6 +24,8 @@
 #include <thread>
 #include <unistd.h>
 
+using ag::testing::textclf_path;
+
 namespace fs = std::filesystem;
 namespace tc = textclf;
 using ag::testing::check_same_tensors;
@@ -31,11 +33,6 @@ using ag::testing::check_same_tensors;
 extern char** environ;
 
 namespace {
-
-std::string textclf_path() {
-    if (const char* path = std::getenv("TEXTCLF_PATH"); path && *path) return path;
-    return (fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "examples/text_classifier/textclf").string();
-}
 
 // Starts `textclf train` of a small model on the tiny corpus into `dir` (stdout, stderr: /dev/null).
 pid_t start_train(const std::string& dir, bool resume) {

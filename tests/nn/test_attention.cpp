@@ -9,17 +9,12 @@
 #include <vector>
 
 using namespace ag;
+using ag::testing::assign;
 using ag::testing::check_close;
 using ag::testing::error_of;
 using ag::testing::param;
 
 namespace {
-
-// Overwrites a parameter's values (keeping its handle).
-void assign(const Tensor& p, const Tensor& values) {
-    REQUIRE(p.shape() == values.shape());
-    std::copy_n(values.data(), values.numel(), p.data());
-}
 
 // An attention with identity projections and zero biases (D = 2, one head): output = softmax(x xᵀ / √2) x.
 MultiHeadAttention identity_attention(Generator& gen) {

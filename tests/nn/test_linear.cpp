@@ -7,17 +7,12 @@
 #include <cmath>
 
 using namespace ag;
+using ag::testing::assign;
 using ag::testing::check_close;
 using ag::testing::error_of;
 using ag::testing::param;
 
 namespace {
-
-// Overwrites a parameter's values (keeping its handle).
-void assign(const Tensor& p, const Tensor& values) {
-    REQUIRE(p.shape() == values.shape());
-    std::copy_n(values.data(), values.numel(), p.data());
-}
 
 }  // namespace
 

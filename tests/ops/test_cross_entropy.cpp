@@ -9,6 +9,7 @@
 #include <vector>
 
 using namespace ag;
+using ag::testing::no_nan;
 using namespace ag::testing;
 
 namespace {
@@ -29,12 +30,6 @@ CrossEntropyOptions options_of(Reduction reduction, bool weighted, float smoothi
     options.label_smoothing = smoothing;
     if (weighted) options.weight = fixed_weight();
     return options;
-}
-
-bool no_nan(const Tensor& t) {
-    for (float v : t.to_vector())
-        if (std::isnan(v)) return false;
-    return true;
 }
 
 }  // namespace

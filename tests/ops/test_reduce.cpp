@@ -12,6 +12,7 @@
 #include <numeric>
 
 using namespace ag;
+using ag::testing::iota;
 using ag::testing::check_close;
 using ag::testing::error_of;
 using ag::testing::param;
@@ -26,13 +27,6 @@ const std::vector<std::pair<std::string, Reduce>> kReductions = {
     {"mean", [](const Tensor& x, const std::vector<int>& axes, bool keepdim) { return mean(x, axes, keepdim); }},
     {"max", [](const Tensor& x, const std::vector<int>& axes, bool keepdim) { return max(x, axes, keepdim); }},
 };
-
-// 0, 1, 2, ... in row-major order: element (i, j, k) of a (2, 3, 4) iota is 12i + 4j + k.
-Tensor iota(const Shape& shape) {
-    std::vector<float> values(static_cast<size_t>(shape.numel()));
-    std::iota(values.begin(), values.end(), 0.0f);
-    return tensor(values, shape);
-}
 
 // A leaf whose values are all distinct, 0.1 apart (i -> 37 i mod n is a permutation when n is
 // prime to 37): max has no ties, and its gap exceeds gradcheck's perturbation.

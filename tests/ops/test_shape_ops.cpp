@@ -5,19 +5,13 @@
 #include <cmath>
 
 using namespace ag;
+using ag::testing::iota;
 using ag::testing::check_close;
 using ag::testing::error_of;
 using ag::testing::param;
 
 namespace {
 using Inputs = std::vector<Tensor>;
-
-// 0, 1, ..., n-1 in `shape`: every element names its own row-major position.
-Tensor iota(const Shape& shape) {
-    Tensor t = empty(shape);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<float>(i);
-    return t;
-}
 
 // The gradient that y.backward(dout) leaves on the leaf x.
 Tensor grad_of(const Tensor& x, const Tensor& y, const Tensor& dout) {

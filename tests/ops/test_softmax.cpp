@@ -9,16 +9,10 @@
 #include <vector>
 
 using namespace ag;
+using ag::testing::no_nan;
 using namespace ag::testing;
 
 namespace {
-
-// True when no element is NaN.
-bool no_nan(const Tensor& t) {
-    for (float v : t.to_vector())
-        if (std::isnan(v)) return false;
-    return true;
-}
 
 // A [rows, cols] tensor of zeros with -inf at the given (row, col) positions: adding it to x
 // masks those entries while the rest still carry x's gradient.

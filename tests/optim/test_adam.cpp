@@ -11,16 +11,10 @@
 #include <vector>
 
 using namespace ag;
+using ag::testing::param_with_grad;
 using namespace ag::testing;
 
 namespace {
-
-Tensor param_with_grad(std::initializer_list<float> values, std::initializer_list<float> grad) {
-    Tensor p = tensor(values);
-    p.requires_grad_();
-    p.set_grad(tensor(grad));
-    return p;
-}
 
 // Two state dicts are equal: same metadata, same tensor names, shapes and values.
 void check_same_state(const StateDict& a, const StateDict& b) {

@@ -5,17 +5,10 @@
 #include "temp_dir.hpp"
 
 using namespace ag;
+using ag::testing::param_with_grad;
 using namespace ag::testing;
 
 namespace {
-
-// A leaf parameter holding `values`, with gradient `grad`.
-Tensor param_with_grad(std::initializer_list<float> values, std::initializer_list<float> grad) {
-    Tensor p = tensor(values);
-    p.requires_grad_();
-    p.set_grad(tensor(grad));
-    return p;
-}
 
 // Sets p's gradient to `values`.
 void set_grad(const Tensor& p, std::initializer_list<float> values) { p.set_grad(tensor(values)); }

@@ -24,13 +24,13 @@
 #include <string>
 
 using namespace ag;
+using ag::testing::kFixtures;
 using ag::testing::check_close;
 
 namespace {
 
 constexpr float kRtol = 1e-5f;
 constexpr float kAtol = 1e-6f;
-const std::string kFixtures = std::string(AG_TESTS_DIR) + "/parity/fixtures/";
 
 // One fixture file and what a test takes from it.
 class Fixture {

@@ -24,13 +24,13 @@
 #include <sstream>
 
 using namespace ag;
+using ag::testing::kFixtures;
 using namespace ag::testing;
 
 namespace {
 
 constexpr float kRtol = 1e-5f;
 constexpr float kAtolOfScale = 1e-6f;
-const std::string kFixtures = std::string(AG_TESTS_DIR) + "/parity/fixtures/";
 
 // Checks a against torch's b within the tolerance above.
 void check_torch_close(const Tensor& a, const Tensor& b) {

@@ -5,10 +5,10 @@
 #include <limits>
 
 using namespace ag;
+using ag::testing::kNaN;
 using ag::testing::expect_error;
 
 namespace {
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 }
 
 TEST_CASE("bad modules: constructor arguments") {

@@ -7,12 +7,12 @@
 #include <limits>
 
 using namespace ag;
+using ag::testing::kNaN;
+using ag::testing::kInf;
 using ag::testing::check_close;
 using ag::testing::expect_error;
 
 namespace {
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr float kInf = std::numeric_limits<float>::infinity();
 }  // namespace
 
 TEST_CASE("bad ops: tensors and shapes") {

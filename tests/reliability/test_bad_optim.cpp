@@ -4,11 +4,11 @@
 #include <limits>
 
 using namespace ag;
+using ag::testing::kNaN;
+using ag::testing::kInf;
 using ag::testing::expect_error;
 
 namespace {
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 std::vector<Tensor> params() { return {ag::testing::param({2, 3}, 1), ag::testing::param({3}, 2)}; }
 
@@ -25,7 +25,7 @@ AdamOptions adam(double lr) {
 }  // namespace
 
 TEST_CASE("bad optim: learning rates") {
-    for (double lr : {0.0, -1e-3, kNaN, kInf}) {
+    for (double lr : {0.0, -1e-3, double(kNaN), double(kInf)}) {
         INFO("lr = ", lr);
         std::string value = fmt::format("{}", lr);
         expect_error([&] { SGD(params(), sgd(lr)); }, {"[SGD]", "learning rate", value});
