@@ -97,6 +97,9 @@ inline Tensor param_with_grad(std::initializer_list<float> values, std::initiali
     return p;
 }
 
+/// The relative tolerance of the parity tests against PyTorch's committed fixtures (tests/parity).
+inline constexpr float kParityRtol = 1e-5f;
+
 #ifdef AG_TESTS_DIR
 /// Where the committed fixtures are (tests/parity/fixtures/, read from the source tree).
 inline const std::string kFixtures = std::string(AG_TESTS_DIR) + "/parity/fixtures/";

@@ -25,11 +25,11 @@
 
 using namespace ag;
 using ag::testing::kFixtures;
+using ag::testing::kParityRtol;
 using ag::testing::check_close;
 
 namespace {
 
-constexpr float kRtol = 1e-5f;
 constexpr float kAtol = 1e-6f;
 
 // One fixture file and what a test takes from it.
@@ -62,18 +62,18 @@ public:
     /// Compares the forward output, then every gradient torch has: of the module's parameters
     /// (by its names) and of the inputs given.
     void check(const Tensor& output, Module& module, const std::vector<std::pair<std::string, Tensor>>& inputs) const {
-        check_close(output, at("output"), kRtol, kAtol);
+        check_close(output, at("output"), kParityRtol, kAtol);
         int compared = 0;
         for (const NamedTensor& p : module.named_parameters()) {
             CAPTURE(p.name);
             REQUIRE(p.tensor.grad().defined());
-            check_close(p.tensor.grad(), at("grad.param." + p.name), kRtol, kAtol);
+            check_close(p.tensor.grad(), at("grad.param." + p.name), kParityRtol, kAtol);
             ++compared;
         }
         for (const auto& [name, t] : inputs) {
             CAPTURE(name);
             REQUIRE(t.grad().defined());
-            check_close(t.grad(), at("grad.input." + name), kRtol, kAtol);
+            check_close(t.grad(), at("grad.input." + name), kParityRtol, kAtol);
             ++compared;
         }
         // nothing torch differentiated was left unchecked
@@ -109,7 +109,7 @@ void check_attention(const std::string& name, AttentionOptions options) {
         inputs = {{"query", q}, {"key", k}, {"value", v}};
     }
     out.output.backward(f.at("dout"));
-    check_close(out.weights, f.at("weights"), kRtol, kAtol);
+    check_close(out.weights, f.at("weights"), kParityRtol, kAtol);
     f.check(out.output, mha, inputs);
 }
 

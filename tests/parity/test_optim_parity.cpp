@@ -29,14 +29,13 @@ using namespace ag::testing;
 
 namespace {
 
-constexpr float kRtol = 1e-5f;
 constexpr float kAtolOfScale = 1e-6f;
 
 // Checks a against torch's b within the tolerance above.
 void check_torch_close(const Tensor& a, const Tensor& b) {
     float scale = 0.0f;
     for (float v : b.to_vector()) scale = std::max(scale, std::fabs(v));
-    check_close(a, b, kRtol, kAtolOfScale * scale);
+    check_close(a, b, kParityRtol, kAtolOfScale * scale);
 }
 
 std::vector<std::string> split(const std::string& text, char sep) {
