@@ -59,7 +59,10 @@ void embedding_backward_reference(float* dweight, const float* dout, const float
 }
 
 void embedding_forward(float* out, const float* ids, const float* weight, int64_t N, int64_t D) {
-    simd_dispatch(EmbeddingForwardKernel{}, embedding_forward_reference, out, ids, weight, N, D);
+    // threads take ranges of ids: each output row is one copy, so any split gives the same bits
+    parallel_for(0, N, row_grain(D), [&](int64_t n0, int64_t n1) {
+        simd_dispatch(EmbeddingForwardKernel{}, embedding_forward_reference, out + n0 * D, ids + n0, weight, n1 - n0, D);
+    });
 }
 
 void embedding_backward(float* dweight, const float* dout, const float* ids, int64_t N, int64_t V, int64_t D,

@@ -174,16 +174,20 @@ TEST_CASE("embedding SIMD kernels match the reference bit for bit at every level
     }
 }
 
-TEST_CASE("embedding backward: threads take ranges of rows, and the result is the reference's bits") {
-    // 300 rows of 512 floats are split into ranges (64 rows at least, see embedding_backward); an
-    // id that repeats adds its rows in order whichever thread owns its range, and the padding row
-    // (150, inside a range) stays zero. Checked at every SIMD level on 1, 2 and 3 threads.
+TEST_CASE("embedding forward and backward: threads take ranges, and the results are the reference's bits") {
+    // Backward splits the 300 rows of 512 floats into ranges (64 rows at least, see
+    // embedding_backward), forward the 700 ids (64 per range: row_grain). An id that repeats adds
+    // its rows in order whichever thread owns its range, and the padding row (150, inside a
+    // range) stays zero. Checked at every SIMD level on 1, 2 and 3 threads.
     const int64_t V = 300, D = 512, N = 700, padding = 150;
     const std::vector<float> dout = testing::uniform_floats(N * D, 31);
     std::vector<float> ids(N);
     for (int64_t n = 0; n < N; ++n) ids[n] = static_cast<float>((37 * n + 11) % V);  // each id 2-3 times
     std::vector<float> expected(V * D, NAN);
     embedding_backward_reference(expected.data(), dout.data(), ids.data(), N, V, D, padding);
+    const std::vector<float> weight = testing::uniform_floats(V * D, 32);
+    std::vector<float> gathered(N * D);
+    embedding_forward_reference(gathered.data(), ids.data(), weight.data(), N, D);
     for (SimdLevel level : testing::simd_levels()) {
         testing::ScopedSimdLevel scoped(level);
         INFO("level ", std::string(simd_level_name(level)));
@@ -191,6 +195,10 @@ TEST_CASE("embedding backward: threads take ranges of rows, and the result is th
             std::vector<float> dweight(V * D, NAN);  // garbage: every range must zero its rows
             embedding_backward(dweight.data(), dout.data(), ids.data(), N, V, D, padding);
             testing::check_identical(dweight, expected);
+            std::vector<float> out(N * D, NAN);  // 700 rows of 512 floats: several ranges of ids
+            embedding_forward(out.data(), ids.data(), weight.data(), N, D);
+            testing::check_identical(out, gathered);
+            dweight.insert(dweight.end(), out.begin(), out.end());
             return dweight;
         });
     }
