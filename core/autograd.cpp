@@ -3,7 +3,9 @@
 
 #include "core/anomaly.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <unordered_map>
 #include <utility>
@@ -82,8 +84,12 @@ Tensor sum_to(const Tensor& grad, const Shape& shape, std::string_view op) {
         const int64_t C = shape.numel(), R = grad.numel() / C;
         const float* g = grad.data();
         float* o = out.data();
-        for (int64_t r = 0; r < R; ++r)
-            for (int64_t c = 0; c < C; ++c) o[c] += g[r * C + c];
+        // threads take ranges of columns; each column is summed over r in order, so any split
+        // gives the same bits
+        parallel_for(0, C, std::max<int64_t>(16, kChunkFloats / std::max<int64_t>(R, 1)), [&](int64_t c0, int64_t c1) {
+            for (int64_t r = 0; r < R; ++r)
+                for (int64_t c = c0; c < c1; ++c) o[c] += g[r * C + c];
+        });
         return out;
     }
 
@@ -156,7 +162,9 @@ void accumulate_leaf(TensorImpl& leaf, Tensor g) {
 void add_into(const Tensor& sum, const Tensor& g) {
     float* s = sum.data();
     const float* b = g.data();
-    for (int64_t i = 0, n = g.numel(); i < n; ++i) s[i] += b[i];
+    parallel_for(0, g.numel(), kChunkFloats, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) s[i] += b[i];
+    });
 }
 
 // A node's pending output gradient plus one more contribution, out of place (pending may alias).
@@ -165,7 +173,9 @@ Tensor add_gradients(const Tensor& pending, const Tensor& g) {
     const float* a = pending.data();
     const float* b = g.data();
     float* s = sum.data();
-    for (int64_t i = 0, n = g.numel(); i < n; ++i) s[i] = a[i] + b[i];
+    parallel_for(0, g.numel(), kChunkFloats, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) s[i] = a[i] + b[i];
+    });
     return sum;
 }
 
