@@ -206,9 +206,9 @@ TEST_CASE("gemm_tn_rows: the listed rows give the bits of the full product with 
 
 TEST_CASE("gemm_rows: each listed row has gemm's bits, and the other rows are not touched") {
     // Runs of listed rows become panels of their own (RowPanels); a run may be one row, or all of
-    // them. M = 40 reads A in place, M = 200 packs it; K = 300 crosses a depth slice; K = 0 scales
+    // them. M = 40 reads A in place, M = 150 packs it; K = 270 crosses a depth slice; K = 0 scales
     // the listed rows by beta. At every SIMD level, both op(B), beta 0 (C not read) and 2, 1-3 threads.
-    const int64_t shapes[][3] = {{40, 33, 20}, {200, 70, 300}, {200, 17, 0}};
+    const int64_t shapes[][3] = {{40, 33, 20}, {150, 40, 270}, {150, 17, 0}};
     for (SimdLevel level : ag::testing::simd_levels()) {
         ScopedSimdLevel scoped(level);
         for (const auto& sh : shapes)
