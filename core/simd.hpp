@@ -62,10 +62,35 @@ const char* simd_level_name(SimdLevel level);
 SimdLevel parse_simd_level(std::string_view name);
 /// The best level this CPU (and OS) supports, detected once.
 SimdLevel simd_level_supported();
-/// The level kernels run with now: AG_SIMD if set, else simd_level_supported().
+/// Whether this build compiled the kernels of `level` (meson option simd_levels; scalar, the
+/// reference kernels, always). A level left out is never chosen, even on a CPU that has it.
+constexpr bool simd_level_compiled(SimdLevel level) {
+    switch (level) {
+        case SimdLevel::avx512:
+#ifdef AG_NO_AVX512_KERNELS
+            return false;
+#endif
+            return true;
+        case SimdLevel::avx2:
+#ifdef AG_NO_AVX2_KERNELS
+            return false;
+#endif
+            return true;
+        case SimdLevel::sse2:
+#ifdef AG_NO_SSE2_KERNELS
+            return false;
+#endif
+            return true;
+        case SimdLevel::scalar: return true;
+    }
+    return false;
+}
+/// The level kernels run with now: AG_SIMD if set, else the best level the CPU supports and the
+/// build compiled.
 SimdLevel simd_level();
 /// Makes kernels run with `level` from now on and returns the previous level (tests switch with
-/// it). Throws ag::Error if the CPU lacks `level`. Atomic, but not meant to race with kernels.
+/// it). Throws ag::Error if the CPU lacks `level` or the build did not compile it. Atomic, but
+/// not meant to race with kernels.
 SimdLevel set_simd_level(SimdLevel level);
 
 /// A 64-byte aligned buffer of at least `floats` floats, owned by the calling thread and kept
@@ -98,9 +123,16 @@ using KernelArch = Sse2Arch;
 template <class Kernel, class Reference, class... Args>
 decltype(auto) simd_dispatch(const Kernel& kernel, Reference&& reference, Args&&... args) {
     switch (simd_level()) {
-        case SimdLevel::avx512: return kernel(Avx512Arch{}, std::forward<Args>(args)...);
-        case SimdLevel::avx2: return kernel(Avx2Arch{}, std::forward<Args>(args)...);
-        case SimdLevel::sse2: return kernel(Sse2Arch{}, std::forward<Args>(args)...);
+        // (a level the build did not compile is never active: set_simd_level refuses it)
+        case SimdLevel::avx512:
+            if constexpr (simd_level_compiled(SimdLevel::avx512)) return kernel(Avx512Arch{}, std::forward<Args>(args)...);
+            break;
+        case SimdLevel::avx2:
+            if constexpr (simd_level_compiled(SimdLevel::avx2)) return kernel(Avx2Arch{}, std::forward<Args>(args)...);
+            break;
+        case SimdLevel::sse2:
+            if constexpr (simd_level_compiled(SimdLevel::sse2)) return kernel(Sse2Arch{}, std::forward<Args>(args)...);
+            break;
         case SimdLevel::scalar: break;
     }
     return reference(std::forward<Args>(args)...);

@@ -21,10 +21,12 @@ inline const std::vector<int64_t> kAwkwardCols = {1, 7, 8, 9, 15, 16, 17, 33, 10
 /// u = 2^-24, the unit roundoff of float: one rounding moves a value by at most u times itself.
 inline constexpr double kUnitRoundoff = 1.0 / 16777216.0;
 
-/// The levels this machine can run, best first, down to scalar (the reference kernels).
+/// The levels this machine can run and this build compiled, best first, down to scalar (the
+/// reference kernels).
 inline std::vector<SimdLevel> simd_levels() {
     std::vector<SimdLevel> levels;
-    for (int l = static_cast<int>(simd_level_supported()); l >= 0; --l) levels.push_back(static_cast<SimdLevel>(l));
+    for (int l = static_cast<int>(simd_level_supported()); l >= 0; --l)
+        if (simd_level_compiled(static_cast<SimdLevel>(l))) levels.push_back(static_cast<SimdLevel>(l));
     return levels;
 }
 

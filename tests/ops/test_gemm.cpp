@@ -336,6 +336,16 @@ TEST_CASE("simd_level: names, parsing, and switching level at run time") {
     CHECK(set_simd_level(before) == SimdLevel::scalar);
     CHECK(simd_level() == before);
     CHECK(simd_level_supported() >= SimdLevel::sse2);  // every x86-64 CPU has SSE2
+
+    // a level the build left out (meson option simd_levels; CI's sanitizer build has no avx2)
+    // is refused with a clear error, and is not among the levels the tests run
+    CHECK(simd_level_compiled(simd_level()));
+    for (int l = static_cast<int>(simd_level_supported()); l > 0; --l) {
+        const auto level = static_cast<SimdLevel>(l);
+        if (simd_level_compiled(level)) continue;
+        CHECK(error_of([&] { set_simd_level(level); }).find("did not compile its kernels") != std::string::npos);
+        for (SimdLevel run : ag::testing::simd_levels()) CHECK(run != level);
+    }
 }
 
 TEST_CASE("gemm, gemm_batched: the same bits on 1, 2 and 3 threads") {
