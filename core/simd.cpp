@@ -32,12 +32,22 @@ SimdLevel detect_level() {
 void check_supported(SimdLevel level, std::string_view source) {
     check(level <= simd_level_supported(), "simd", "{} asks for {}, but this CPU supports at most {}", source,
           simd_level_name(level), simd_level_name(simd_level_supported()));
+    check(simd_level_compiled(level), "simd",
+          "{} asks for {}, but this build did not compile its kernels (meson option simd_levels)", source,
+          simd_level_name(level));
 }
 
-// The level chosen at start-up: AG_SIMD if set, else the best supported.
+// The best level the CPU supports and the build compiled (scalar always is).
+SimdLevel best_available() {
+    SimdLevel level = simd_level_supported();
+    while (!simd_level_compiled(level)) level = static_cast<SimdLevel>(static_cast<int>(level) - 1);
+    return level;
+}
+
+// The level chosen at start-up: AG_SIMD if set, else the best available.
 SimdLevel initial_level() {
     const char* env = std::getenv("AG_SIMD");
-    if (env == nullptr || *env == '\0') return simd_level_supported();
+    if (env == nullptr || *env == '\0') return best_available();
     SimdLevel level = parse_simd_level(env);
     check_supported(level, "AG_SIMD");
     return level;
