@@ -15,9 +15,9 @@ out=build-fuzz
 mkdir -p "$out/obj"
 
 CXX="${CXX_FUZZ:-clang++}"
-# (no -g, which CI's compile time cannot spare: a crash report names functions, not lines; add
-# -g here to debug one)
-flags=(-std=c++20 -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+# (-O0 and no -g, which CI's compile time cannot spare: fewer executions per second, and a crash
+# report names functions, not lines; use -O1 -g here to hunt or debug one)
+flags=(-std=c++20 -O0 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
        -fno-sanitize-recover=undefined -I. -Iexamples/text_classifier -Itests/fuzz)
 # the library sources the three targets reach (no SIMD kernels: the loaders do not use them)
 sources=(core/anomaly.cpp core/atomic_file.cpp core/autograd.cpp core/npy.cpp core/parallel.cpp
