@@ -144,6 +144,16 @@ std::vector<Node*> topological_order(Node* root) {
 // Whether `g` is the only handle to its buffer: no other tensor, view or node can see it.
 bool sole_owner(const Tensor& g) { return g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1; }
 
+// sum += g, elementwise (same shapes), on the threads; each element is one add, so the bits do not
+// depend on the split.
+void add_into(const Tensor& sum, const Tensor& g) {
+    float* s = sum.data();
+    const float* b = g.data();
+    parallel_for(0, g.numel(), kChunkFloats, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) s[i] += b[i];
+    });
+}
+
 // grad(t) += g for a leaf. The first gradient becomes the leaf's grad: taken over when nothing
 // else can see its buffer (the usual case, e.g. embedding's fresh [V, D] gradient: no copy), else
 // copied, because `g` may alias another tensor's gradient (add's backward returns dout for both
@@ -153,18 +163,7 @@ void accumulate_leaf(TensorImpl& leaf, Tensor g) {
         leaf.grad = sole_owner(g) ? std::move(g) : clone_data(g);
         return;
     }
-    float* acc = leaf.grad.data();
-    const float* add = g.data();
-    for (int64_t i = 0, n = g.numel(); i < n; ++i) acc[i] += add[i];
-}
-
-// sum += g, elementwise (same shapes; sum is not g).
-void add_into(const Tensor& sum, const Tensor& g) {
-    float* s = sum.data();
-    const float* b = g.data();
-    parallel_for(0, g.numel(), kChunkFloats, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i) s[i] += b[i];
-    });
+    add_into(leaf.grad, g);
 }
 
 // A node's pending output gradient plus one more contribution, out of place (pending may alias).

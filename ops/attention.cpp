@@ -25,6 +25,7 @@
 #include "core/simd.hpp"
 #include "ops/dropout.hpp"
 #include "ops/gemm.hpp"
+#include "ops/nonzero.hpp"
 #include "ops/softmax.hpp"
 
 #include <algorithm>
@@ -141,12 +142,7 @@ int64_t live_keys(int64_t b, const Problem& pr) {
 // its products, which then give the same bits (adding a zero product never changes a sum).
 int64_t live_queries(const float* dO, int64_t row_stride, int64_t T, int64_t Dh) {
     int64_t rows = T;
-    for (; rows > 0; --rows) {
-        const float* row = dO + (rows - 1) * row_stride;
-        bool zero = true;
-        for (int64_t d = 0; d < Dh; ++d) zero &= row[d] == 0.0f;  // NaN is not zero: it is kept
-        if (!zero) break;
-    }
+    while (rows > 0 && !any_nonzero(dO + (rows - 1) * row_stride, Dh)) --rows;  // (NaN is not zero: kept)
     return rows;
 }
 

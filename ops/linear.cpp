@@ -11,29 +11,17 @@
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "ops/gemm.hpp"
+#include "ops/nonzero.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape_ops.hpp"
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 namespace ag {
 
 namespace {
-
-// Whether any of row[0 .. n) is not zero (NaN is not zero; -0 is). An OR of the bits without the
-// sign, so that the loop vectorises: std::any_of stops early and so runs one float at a time.
-bool any_nonzero(const float* row, int64_t n) {
-    uint32_t bits = 0;
-    for (int64_t i = 0; i < n; ++i) {
-        uint32_t u;
-        std::memcpy(&u, row + i, sizeof u);
-        bits |= u << 1;
-    }
-    return bits != 0;
-}
 
 // The rows of dy [N, O] that are not all zero, in order.
 std::vector<int64_t> nonzero_rows(const float* dy, int64_t N, int64_t O) {
