@@ -33,7 +33,13 @@ void gemm_bias_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64
 }
 
 void gemm_tn_rows_reference(int64_t M, int64_t N, const int64_t* rows, int64_t count, float alpha, const float* A,
-                            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+                            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                            float* a_sums) {
+    if (a_sums)
+        for (int64_t i = 0; i < M; ++i) {
+            a_sums[i] = 0.0f;
+            for (int64_t r = 0; r < count; ++r) a_sums[i] += A[rows[r] * lda + i];
+        }
     for (int64_t i = 0; i < M; ++i) {
         for (int64_t j = 0; j < N; ++j) {
             float acc = 0.0f;
@@ -51,7 +57,7 @@ void gemm_batched_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, in
                             int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
                             const float* bias, float* C, int64_t ldc, int64_t stride_c, int64_t batch, RowList listed) {
     if (listed.of == RowList::Of::depth) {  // gemm_tn_rows: one product, no bias
-        gemm_tn_rows_reference(M, N, listed.index, listed.count, alpha, A, lda, B, ldb, beta, C, ldc);
+        gemm_tn_rows_reference(M, N, listed.index, listed.count, alpha, A, lda, B, ldb, beta, C, ldc, listed.sums);
         return;
     }
     if (listed.of == RowList::Of::output) {  // gemm_rows: each listed row is a 1-row product
@@ -92,10 +98,10 @@ void gemm_batched(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
 }
 
 void gemm_tn_rows(int64_t M, int64_t N, int64_t K, const int64_t* rows, int64_t count, float alpha, const float* A,
-                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, float* a_sums) {
     simd_dispatch(GemmKernel{}, gemm_batched_reference, true, false, M, N, K, alpha, A, lda, int64_t{0}, B, ldb,
                   int64_t{0}, beta, static_cast<const float*>(nullptr), C, ldc, int64_t{0}, int64_t{1},
-                  RowList{RowList::Of::depth, rows, count});
+                  RowList{RowList::Of::depth, rows, count, a_sums});
 }
 
 void gemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, const int64_t* rows, int64_t count, float alpha,

@@ -32,13 +32,20 @@ void gemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
                const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc);
 /// The reference of gemm_tn_rows: the sum over the listed rows only, in their order.
 void gemm_tn_rows_reference(int64_t M, int64_t N, const int64_t* rows, int64_t count, float alpha, const float* A,
-                            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+                            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                            float* a_sums = nullptr);
 /// C = alpha · Aᵀ B + beta · C over the rows of A [K, M] and B [K, N] listed in rows[0 .. count)
 /// (ascending, each in [0, K)), as if the other rows of A were zero: it has the same bits as
 /// gemm(true, false, ...) on A with those rows zeroed. (Linear's dW = dyᵀ x, where the rows of dy
 /// at padding positions are zero.)
+/// a_sums: null, or M floats that get the column sums of A over the listed rows,
+///   a_sums[m] = Σ_r A[rows[r], m], added from 0 in ascending r: the bits of sum(A, {0}) with the
+///   other rows zero (adding a zero to a sum that starts at +0 changes no bit). They are taken while
+///   A is packed, so they cost no pass over A of their own (linear's bias gradient Σ_n dy[n, :],
+///   as llm.c's matmul_backward sums it in its dW loop).
 void gemm_tn_rows(int64_t M, int64_t N, int64_t K, const int64_t* rows, int64_t count, float alpha, const float* A,
-                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                  float* a_sums = nullptr);
 /// C[i, :] = alpha · A[i, :] · op(B) + beta · C[i, :] for the rows i listed in rows[0 .. count)
 /// (ascending, each in [0, M)); the other rows of C are not touched. Each listed row has the bits
 /// gemm(false, trans_b, ...) gives it. (Linear's dx = dy W, where the rows of dy at padding

@@ -218,7 +218,7 @@ void multiply_block(const float* a, int64_t lda, const BPanels& b, float* c, int
         float* ap = pack ? thread_scratch(0, Blocking<Arch>::kPanelsPerBlock * panel_size) : nullptr;
         for (int64_t p0 = q0; p0 < q1; p0 += per_block) {
             int64_t p1 = std::min(p0 + per_block, q1);
-            if (pack) pack_a<Arch, packed>(ap, a, lda, panels, p0, p1, kc, k_index);
+            if (pack) pack_a<Arch, packed>(ap, a, lda, panels, p0, p1, kc, k_index, listed.sums);
             for (int64_t p = p0; p < p1; ++p) {
                 int64_t i0 = panels.start(p), m = panels.end(p) - i0;
                 const float* panel = pack ? ap + (p - p0) * panel_size : a_rows(i0);
@@ -291,7 +291,11 @@ void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float
     const int64_t NC = block_columns<Arch>();
     const bool by_depth = listed.of == RowList::Of::depth;  // the index reads rows through packing: no operand in place
     const bool small = !by_depth && in_place<Arch>(trans_b, M, K), pack_a = by_depth || !a_in_place<Arch>(M, K);
-    for (int64_t jc = 0; jc < N; jc += NC) {
+    // (depth) op(A)'s row sums are taken while the first block of columns packs A; the next
+    // blocks pack the same A again and must not add it twice
+    RowList block_list = listed;
+    if (listed.sums) std::fill_n(listed.sums, M, 0.0f);
+    for (int64_t jc = 0; jc < N; jc += NC, block_list.sums = nullptr) {
         int64_t nc = std::min(NC, N - jc);
         const int64_t* next = listed.index;  // (depth) the first listed row not yet in a slice
         for (int64_t pc = 0; pc < K; pc += KC) {
@@ -314,7 +318,7 @@ void gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float
             // C = (Σ slices) + bias, rounded as gemm followed by adding the bias
             const bool first = pc == 0, last = pc + KC >= K;
             multiply_block<Arch>(trans_a, a, lda, panels, C + jc, ldc, M, nc, kc, alpha, first ? beta : 1.0f,
-                                 last && bias ? bias + jc : nullptr, pack_a, slice, listed);
+                                 last && bias ? bias + jc : nullptr, pack_a, slice, block_list);
         }
     }
 }
@@ -337,6 +341,11 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
                             int64_t stride_b, float beta, const float* bias, float* C, int64_t ldc,
                             int64_t stride_c, int64_t batch, RowList listed) const {
     const bool output_rows = listed.of == RowList::Of::output;
+    if (listed.sums && (N <= 0 || K <= 0 || alpha == 0.0f)) {  // no packing of A to take them in: a loop
+        std::fill_n(listed.sums, std::max<int64_t>(M, 0), 0.0f);
+        for (int64_t r = 0; r < listed.count; ++r)
+            for (int64_t i = 0; i < M; ++i) listed.sums[i] += A[listed.index[r] * lda + i];
+    }
     if (M <= 0 || N <= 0 || batch <= 0 || (output_rows && listed.count == 0)) return;
     if (K <= 0 || alpha == 0.0f) {
         if (output_rows)  // the listed rows only, one at a time

@@ -26,6 +26,9 @@ struct RowList {
     const int64_t* index = nullptr;
     /// How many rows `index` lists.
     int64_t count = 0;
+    /// (depth) null, or M floats that get Σ_k op(A)[m, k] over the listed k, added in ascending k
+    /// while A is packed (gemm_tn_rows' a_sums: linear's bias gradient).
+    float* sums = nullptr;
 };
 
 /// The packed, register-tiled sgemm for one xsimd arch (instantiated per arch in gemm_kernel.cpp).

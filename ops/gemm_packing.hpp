@@ -97,9 +97,11 @@ struct RowPanels {
 // Packs panels [p0, p1) of op(A)[:, 0:kc] into Ap, one MR×KC panel after the other, in
 // by_row_packed or by_depth layout (from trans_a). `a` points at op(A)[0, 0] of the slice.
 // k_index (by_depth only): null, or the rows of A to read for k = 0 .. kc-1 (gemm_tn_rows).
+// sums (by_depth only): null, or op(A)'s row sums to add this slice to: sums[i] += op(A)[i, k]
+// for each packed k, in ascending k (gemm_tn_rows' a_sums).
 template <class Arch, PanelLayout Layout>
 void pack_a(float* ap, const float* a, int64_t lda, const RowPanels& panels, int64_t p0, int64_t p1, int64_t kc,
-            const int64_t* k_index) {
+            const int64_t* k_index, float* sums) {
     constexpr int MR = Blocking<Arch>::MR;
     constexpr int64_t KC = Blocking<Arch>::KC;
     if constexpr (Layout == PanelLayout::by_row_packed) {
@@ -129,6 +131,16 @@ void pack_a(float* ap, const float* a, int64_t lda, const RowPanels& panels, int
                     std::memcpy(dst, src, sizeof(float) * MR);
                 else
                     for (int64_t i = 0; i < M - panels.start(p); ++i) dst[i] = src[i];
+            }
+            // the row sums of op(A), while this row of A is in L1 (the panels' rows are contiguous)
+            if (sums) {
+                using Batch = xsimd::batch<float, Arch>;
+                constexpr int W = Batch::size;
+                int64_t i = panels.start(p0);
+                const int64_t end = panels.end(p1 - 1);
+                for (; i + W <= end; i += W)
+                    (Batch::load_unaligned(sums + i) + Batch::load_unaligned(row + i)).store_unaligned(sums + i);
+                for (; i < end; ++i) sums[i] += row[i];
             }
         }
     }

@@ -5,6 +5,7 @@
 //   forward   y[N, O]  = x[N, I] · W[O, I]ᵀ        gemm(N, T)
 //   backward  dx[N, I] = dy[N, O] · W[O, I]        gemm(N, N)
 //             dW[O, I] = dy[N, O]ᵀ · x[N, I]       gemm(T, N)
+//             db[O]    = Σ_n dy[n, :]              summed by the dW gemm as it packs dy
 #include "ops/linear.hpp"
 
 #include "core/autograd.hpp"
@@ -12,8 +13,6 @@
 #include "core/parallel.hpp"
 #include "ops/gemm.hpp"
 #include "ops/nonzero.hpp"
-#include "ops/reduce.hpp"
-#include "ops/shape_ops.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -59,7 +58,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 
     const bool has_bias = bias.defined();
     record(y, "linear", {x, weight, bias}, [x, weight, has_bias, N, O, I](const Tensor&, const Tensor& dy) -> Grads {
-        Tensor dx = empty(x.shape()), dweight = empty(weight.shape()), dbias;
+        Tensor dx = empty(x.shape()), dweight = empty(weight.shape()), dbias = has_bias ? empty({O}) : Tensor();
         // A zero row of dy (a padding position the loss ignores, as after masked pooling) gives a
         // zero row of dx and adds nothing to dW: both products leave such rows out, and their
         // other rows and dW have the bits the full products give them (gemm.hpp).
@@ -76,11 +75,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
             }
             gemm_rows(false, N, I, O, rows.data(), listed, 1.0f, dy.data(), O, weight.data(), I, 0.0f, dx.data(), I);
         };
+        // dW = dyᵀ x, and dbias[o] = Σ_n dy[n, o] taken while gemm packs dy (gemm.hpp: a_sums): the
+        // bits of the sum op down the columns of dy, without a pass over dy of its own
         auto weight_grad = [&] {
-            if (listed == N)
-                gemm(true, false, O, I, N, 1.0f, dy.data(), O, x.data(), I, 0.0f, dweight.data(), I);
-            else
-                gemm_tn_rows(O, I, N, rows.data(), listed, 1.0f, dy.data(), O, x.data(), I, 0.0f, dweight.data(), I);
+            gemm_tn_rows(O, I, N, rows.data(), listed, 1.0f, dy.data(), O, x.data(), I, 0.0f, dweight.data(), I,
+                         has_bias ? dbias.data() : nullptr);
         };
         // On 2 threads the two products run side by side, one per thread: each gemm splits its
         // work between threads less well than two independent products do (dW's depth slices
@@ -90,8 +89,6 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
             parallel_for(0, 2, 1, [&](int64_t task, int64_t) { task == 0 ? input_grad() : weight_grad(); });
         else
             input_grad(), weight_grad();
-        // dbias[o] = Σ_n dy[n, o]: the sum op down the columns of dy as [N, O] (its SIMD kernel)
-        if (has_bias) dbias = sum(reshape(dy, {N, O}), {0});
         return {dx, dweight, dbias};
     });
     return y;

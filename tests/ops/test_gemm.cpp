@@ -7,10 +7,14 @@
 // reference by at most 2·(K+2)·u·(|alpha|·Σ_k |a_ik·b_kj| + |beta·c_ij|) (+2: the alpha and beta
 // roundings). A lost, doubled or misplaced product moves an element by about |a·b|, far more.
 #include "core/simd.hpp"
+#include "core/tensor.hpp"
+#include "ops/gemm.hpp"
+#include "ops/reduce.hpp"
 #include "simd_testing.hpp"
 #include "testing.hpp"
 #include "thread_testing.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -201,6 +205,42 @@ TEST_CASE("gemm_tn_rows: the listed rows give the bits of the full product with 
                     return c;
                 });
             }
+    }
+}
+
+TEST_CASE("gemm_tn_rows: a_sums are the sum op's column sums of A with the unlisted rows zeroed, to the bit") {
+    // The sums are taken while A is packed: each listed row once (N = 1100 needs two or more blocks
+    // of columns, which pack A again), in ascending order across the depth slices (K = 600). They
+    // must equal sum(A, {0}) over A with the unlisted rows zero, bit for bit: linear's bias
+    // gradient was that sum op. Also with no listed row, and on the paths that do not pack A
+    // (alpha = 0, N = 0). At every SIMD level, on 1 and 2 threads.
+    const int64_t shapes[][3] = {{1, 1, 1}, {7, 9, 5}, {33, 17, 65}, {130, 1100, 600}, {29, 0, 40}};
+    for (SimdLevel level : ag::testing::simd_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (const auto& sh : shapes)
+            for (float alpha : {0.5f, 0.0f})
+                for (bool none : {false, true}) {
+                    const int64_t M = sh[0], N = sh[1], K = sh[2], lda = M + 3, ldb = N + 2;
+                    INFO("level ", std::string(simd_level_name(level)), " M N K ", M, " ", N, " ", K, " alpha ",
+                         alpha, " none listed ", none);
+                    std::vector<int64_t> rows;
+                    for (int64_t k = 0; k < K && !none; ++k)
+                        if (k % 4 != 3 && (K < 512 || k < 256 || k >= 512)) rows.push_back(k);
+                    std::vector<float> a = ag::testing::uniform_floats(K * lda, 16), zeroed(a.size(), 0.0f);
+                    for (int64_t k : rows) std::copy_n(a.begin() + k * lda, lda, zeroed.begin() + k * lda);
+                    const Tensor expected = sum(tensor(zeroed, {K, lda}), {0});
+                    const std::vector<float> b = ag::testing::uniform_floats(std::max<int64_t>(K * ldb, 1), 17);
+                    ag::testing::check_same_bits_on_threads([&] {
+                        std::vector<float> c(static_cast<size_t>(std::max<int64_t>(M * ldb, 1)));
+                        std::vector<float> sums(static_cast<size_t>(M), std::numeric_limits<float>::quiet_NaN());
+                        gemm_tn_rows(M, N, K, rows.data(), static_cast<int64_t>(rows.size()), alpha, a.data(), lda,
+                                     b.data(), ldb, 0.0f, c.data(), ldb, sums.data());
+                        int64_t bad = 0;
+                        for (int64_t m = 0; m < M; ++m) bad += sums[static_cast<size_t>(m)] == expected.data()[m] ? 0 : 1;
+                        CHECK(bad == 0);
+                        return sums;
+                    });
+                }
     }
 }
 

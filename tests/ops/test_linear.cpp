@@ -70,6 +70,9 @@ TEST_CASE("linear: gradients with zero rows in dy equal matmul's, with the same 
     check_close(fused[0], x.grad(), 1e-5f, 1e-5f);
     check_close(fused[1], W.grad(), 1e-4f, 1e-5f);
     check_close(fused[2], b.grad(), 1e-4f, 1e-5f);
+    // the bias gradient is summed while dW's gemm packs dy (gemm_tn_rows' a_sums): the sum op's bits
+    const Tensor column_sums = sum(dy, {0});
+    for (int64_t o = 0; o < O; ++o) CHECK(fused[2].data()[o] == column_sums.data()[o]);
     ag::testing::check_same_bits_on_threads([&] {
         const std::vector<Tensor> g = grads();
         std::vector<float> all;
