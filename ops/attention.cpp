@@ -7,8 +7,11 @@
 // qkv [B, T, 3D] they are 3D apart. The outputs (out, and dq, dk, dv in backward) are written the
 // same way, so each (b, h) writes its own rectangle and the pairs run in parallel without locks.
 //
-// Memory per (b, h): the scores [T, S] and, in backward, dP' and dS [T, S] live in the thread's
-// scratch space; P and P' [B, H, T, S] are kept from forward to backward.
+// Memory per (b, h): the scores [T, S], P' = dropout(P) [T, S] and, in backward, dP' and dS
+// [T, S] live in the thread's scratch space (L1 or L2). Forward to backward keeps P [B, H, T, S]
+// and the dropout mask, 1 bit per weight (dropout.hpp): backward rebuilds each head's P' from
+// the two, which costs less than writing P' out and reading it back (2 MB each way in the
+// benchmark config, measured 2-3% of a training step) and needs no second pass of Philox.
 //
 // Padding keys at the end of a row (right padding) are left out of all six products: their
 // weights are exactly 0, so the products over the live keys give the same bits, and the
@@ -30,6 +33,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -83,6 +88,7 @@ struct Problem {
     float p;                    // dropout probability; 0 = no dropout
     uint64_t seed, first;       // the dropout mask's Philox key and first counter
     int64_t blocks_per_head;    // ⌈T·S / 4⌉ counters per (b, h)
+    int64_t mask_bytes;         // ⌈T·S / 8⌉ bytes of dropout mask per (b, h)
 };
 
 // Sets the masked scores of batch b's [T, S] block to -inf (or adds the additive mask). Only the
@@ -112,11 +118,13 @@ void apply_masks(float* scores, int64_t b, int64_t live, const Problem& pr) {
             for (int64_t j = i + 1; j < live; ++j) scores[i * S + j] = -INFINITY;
 }
 
-// dst = dropout(src) for head bh's [T, S] block (p == 1 drops everything: zeros).
-void drop(float* dst, const float* src, int64_t bh, const Problem& pr) {
+// dst = dropout(src) for head bh's [T, S] block, and its mask into `mask` (the head's mask_bytes).
+// p == 1 drops everything: zeros, and the mask stays all 0.
+void drop(float* dst, uint8_t* mask, const float* src, int64_t bh, const Problem& pr) {
     const int64_t n = pr.T * pr.S;
     if (pr.p >= 1.0f) std::fill_n(dst, n, 0.0f);
-    else dropout_forward(dst, src, n, pr.p, pr.seed, pr.first + static_cast<uint64_t>(bh * pr.blocks_per_head));
+    else
+        dropout_forward(dst, src, n, pr.p, pr.seed, pr.first + static_cast<uint64_t>(bh * pr.blocks_per_head), mask);
 }
 
 // d[i] *= s where kept[i] != 0, else 0 (as a multiply by s or 0, so the compiler vectorises it).
@@ -151,10 +159,11 @@ void zero_rows(float* head, int64_t row_stride, int64_t first, int64_t rows, int
     for (int64_t r = first; r < rows; ++r) std::fill_n(head + r * row_stride, Dh, 0.0f);
 }
 
-// Forward of one (b, h): P[b, h] = softmax(masked scores), P'[b, h] = dropout(P[b, h]) (when
-// there is dropout), out's head = P' V. Only the first `live` keys enter the products.
+// Forward of one (b, h): P[b, h] = softmax(masked scores), P' = dropout(P[b, h]) in scratch with
+// its mask kept in mask[b, h] (when there is dropout), out's head = P' V. Only the first `live`
+// keys enter the products.
 void forward_head(int64_t b, int64_t h, int64_t live, const Problem& pr, const Heads<const float>& q,
-                  const Heads<const float>& k, const Heads<const float>& v, float* P, float* Pdrop,
+                  const Heads<const float>& k, const Heads<const float>& v, float* P, uint8_t* mask,
                   const Heads<float>& out) {
     const int64_t T = pr.T, S = pr.S, Dh = pr.Dh, bh = b * pr.H + h;
     float* scores = thread_scratch(3, static_cast<size_t>(T * S));
@@ -167,8 +176,9 @@ void forward_head(int64_t b, int64_t h, int64_t live, const Problem& pr, const H
     // O = P' V, written into the head's columns of out
     const float* weights = Pbh;
     if (pr.p > 0.0f) {
-        weights = Pdrop + bh * T * S;
-        drop(Pdrop + bh * T * S, Pbh, bh, pr);
+        float* dropped = thread_scratch(5, static_cast<size_t>(T * S));
+        drop(dropped, mask + bh * pr.mask_bytes, Pbh, bh, pr);
+        weights = dropped;
     }
     gemm(false, false, T, Dh, live, 1.0f, weights, S, v.at(b, h, Dh), v.row_stride, 0.0f, out.at(b, h, Dh),
          out.row_stride);
@@ -176,17 +186,23 @@ void forward_head(int64_t b, int64_t h, int64_t live, const Problem& pr, const H
 
 // Backward of one (b, h): writes the head's rectangles of dq, dk, dv.
 void backward_head(int64_t b, int64_t h, int64_t live, const Problem& pr, const Heads<const float>& q,
-                   const Heads<const float>& k, const Heads<const float>& v, const float* P, const float* Pdrop,
+                   const Heads<const float>& k, const Heads<const float>& v, const float* P, const uint8_t* mask,
                    const Heads<const float>& dout, const Heads<float>& dq, const Heads<float>& dk,
                    const Heads<float>& dv) {
     const int64_t T = pr.T, S = pr.S, Dh = pr.Dh, bh = b * pr.H + h;
     const float* Pbh = P + bh * T * S;
-    const float* Pd = pr.p > 0.0f ? Pdrop + bh * T * S : Pbh;  // P', kept by forward
     float* dS = thread_scratch(3, static_cast<size_t>(T * S));
     float* dweights = thread_scratch(4, static_cast<size_t>(T * S));  // dP', then dP
     const float* dO = dout.at(b, h, Dh);
     // the rows of dO that can be nonzero (see live_queries): the others are left out of every product
     const int64_t rows = live_queries(dO, dout.row_stride, T, Dh);
+    // P' of those rows, rebuilt from P and forward's mask: forward's bits (dropout_apply_mask)
+    const float* Pd = Pbh;
+    if (pr.p > 0.0f) {
+        float* rebuilt = thread_scratch(5, static_cast<size_t>(T * S));
+        dropout_apply_mask(rebuilt, Pbh, rows * S, pr.p, mask + bh * pr.mask_bytes);
+        Pd = rebuilt;
+    }
     // dV = P'ᵀ dO; the padding keys' rows get 0
     gemm(true, false, live, Dh, rows, 1.0f, Pd, S, dO, dout.row_stride, 0.0f, dv.at(b, h, Dh), dv.row_stride);
     zero_rows(dv.at(b, h, Dh), dv.row_stride, live, S, Dh);
@@ -239,6 +255,7 @@ Problem make_problem(const char* op, int64_t B, int64_t T, int64_t S, int64_t D,
     pr.is_causal = masks.is_causal;
     pr.p = masks.dropout;
     pr.blocks_per_head = (T * S + 3) / 4;
+    pr.mask_bytes = (T * S + 7) / 8;
     if (pr.p > 0.0f && pr.p < 1.0f) {
         pr.seed = masks.gen->seed();
         pr.first = masks.gen->reserve(static_cast<uint64_t>(B * H * pr.blocks_per_head));
@@ -266,8 +283,9 @@ Tensor attention_op(const char* op, const std::vector<Tensor>& inputs, const Lay
     const int64_t B = pr.B, T = pr.T, H = pr.H, D = pr.H * pr.Dh;
     Tensor out = empty({B, T, D});
     Tensor P = empty({B, H, T, pr.S});
-    // P' is kept too: backward then needs no second pass of Philox to redraw the mask
-    Tensor Pdrop = pr.p > 0.0f ? empty({B, H, T, pr.S}) : Tensor();
+    // the dropout mask, 1 bit per weight, kept for backward (see the file header); all 0 for p == 1
+    auto mask = pr.p > 0.0f ? std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(B * H * pr.mask_bytes))
+                            : std::shared_ptr<std::vector<uint8_t>>();
     std::vector<int64_t> live(static_cast<size_t>(B));
     for (int64_t b = 0; b < B; ++b) live[static_cast<size_t>(b)] = live_keys(b, pr);
     {
@@ -275,22 +293,22 @@ Tensor attention_op(const char* op, const std::vector<Tensor>& inputs, const Lay
         const auto k = heads<const float>(inputs[lk.input].data(), lk);
         const auto v = heads<const float>(inputs[lv.input].data(), lv);
         const Heads<float> o{out.data(), D, 0, T};
-        float* pd = Pdrop.defined() ? Pdrop.data() : nullptr;
+        uint8_t* m = mask ? mask->data() : nullptr;
         parallel_for(0, B * H, head_grain(B * H), [&](int64_t begin, int64_t end) {
             for (int64_t bh = begin; bh < end; ++bh) {
                 if (bh + 1 < end) {  // the next head's inputs and output (see prefetch_head)
                     for (const auto* x : {&q, &k, &v}) prefetch_head(*x, (bh + 1) / H, (bh + 1) % H, pr.Dh);
                     prefetch_head(o, (bh + 1) / H, (bh + 1) % H, pr.Dh);
                 }
-                forward_head(bh / H, bh % H, live[static_cast<size_t>(bh / H)], pr, q, k, v, P.data(), pd, o);
+                forward_head(bh / H, bh % H, live[static_cast<size_t>(bh / H)], pr, q, k, v, P.data(), m, o);
             }
         });
     }
 
-    // backward needs P, P' (masked entries are already 0 in both), the inputs and the live key
-    // counts; not the masks
+    // backward needs P (masked entries are already 0), the dropout mask, the inputs and the live
+    // key counts; not the attention masks
     pr.padding = pr.attn_mask = nullptr;
-    record(out, op, inputs, [inputs, lq, lk, lv, pr, P, Pdrop, live](const Tensor&, const Tensor& dout) -> Grads {
+    record(out, op, inputs, [inputs, lq, lk, lv, pr, P, mask, live](const Tensor&, const Tensor& dout) -> Grads {
         // one gradient per input, shaped like it; every element is written by exactly one head
         Grads grads;
         for (const Tensor& x : inputs) grads.push_back(empty(x.shape()));
@@ -301,7 +319,7 @@ Tensor attention_op(const char* op, const std::vector<Tensor>& inputs, const Lay
         const auto dk = heads<float>(grads[lk.input].data(), lk);
         const auto dv = heads<float>(grads[lv.input].data(), lv);
         const Heads<const float> dO{dout.data(), pr.H * pr.Dh, 0, pr.T};
-        const float* pd = Pdrop.defined() ? Pdrop.data() : nullptr;
+        const uint8_t* m = mask ? mask->data() : nullptr;
         parallel_for(0, pr.B * pr.H, head_grain(pr.B * pr.H), [&](int64_t begin, int64_t end) {
             for (int64_t bh = begin; bh < end; ++bh) {
                 if (bh + 1 < end) {  // the next head's inputs, weights and gradients
@@ -309,9 +327,8 @@ Tensor attention_op(const char* op, const std::vector<Tensor>& inputs, const Lay
                     for (const auto* x : {&q, &k, &v, &dO}) prefetch_head(*x, nb, nh, pr.Dh);
                     for (const auto* x : {&dq, &dk, &dv}) prefetch_head(*x, nb, nh, pr.Dh);
                     prefetch(P.data() + (bh + 1) * TS, TS, false);
-                    if (pd) prefetch(pd + (bh + 1) * TS, TS, false);
                 }
-                backward_head(bh / pr.H, bh % pr.H, live[static_cast<size_t>(bh / pr.H)], pr, q, k, v, P.data(), pd,
+                backward_head(bh / pr.H, bh % pr.H, live[static_cast<size_t>(bh / pr.H)], pr, q, k, v, P.data(), m,
                               dO, dq, dk, dv);
             }
         });

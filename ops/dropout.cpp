@@ -19,6 +19,9 @@
 // same generator state. Each u_i depends only on (seed, first, i), not on the elements before it,
 // so any split of the elements across threads or SIMD lanes draws the same mask, and the backward
 // regenerates it from the two numbers (seed, first) instead of storing an n-element mask.
+// An op that would rather keep the mask than draw it again asks dropout_forward for it as bits
+// (n / 8 bytes) and applies it later with dropout_apply_mask, bit for bit the same map: fused
+// attention does, so that backward can rebuild P' = dropout(P) from P (ops/attention.cpp).
 #include "ops/dropout.hpp"
 
 #include "core/autograd.hpp"
@@ -27,14 +30,17 @@
 #include "core/simd.hpp"
 #include "ops/dropout_kernel.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace ag {
 
 // --- kernels -----------------------------------------------------------------------------------
 
-void dropout_forward_reference(float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first) {
+void dropout_forward_reference(float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first,
+                               uint8_t* mask) {
     const float keep_prob = 1.0f - p;
+    if (mask) std::fill_n(mask, (n + 7) / 8, uint8_t{0});
     for (int64_t i = 0; i < n; i += 4) {
         // one Philox block: the random words of elements i .. i+3
         const std::array<uint32_t, 4> words = philox4x32(seed, first + static_cast<uint64_t>(i / 4));
@@ -45,6 +51,7 @@ void dropout_forward_reference(float* out, const float* x, int64_t n, float p, u
             // last bit; a SIMD kernel must do the same to match this one exactly
             const bool keep = uniform01(words[j]) >= p;
             out[i + j] = keep ? x[i + j] / keep_prob : 0.0f;
+            if (mask && keep) mask[(i + j) / 8] |= static_cast<uint8_t>(1u << ((i + j) % 8));
         }
     }
 }
@@ -55,13 +62,25 @@ void dropout_backward_reference(float* dx, const float* dout, int64_t n, float p
     dropout_forward_reference(dx, dout, n, p, seed, first);
 }
 
-void dropout_forward(float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first) {
-    // threads take chunks of elements; a chunk starts at a multiple of 4, so its first element is
-    // word 0 of Philox block first + i0 / 4, exactly as in one pass: the same bits on any thread count
-    static_assert(kChunkFloats % 4 == 0);
+void dropout_apply_mask_reference(float* out, const float* x, int64_t n, float p, const uint8_t* mask) {
+    const float keep_prob = 1.0f - p;
+    for (int64_t i = 0; i < n; ++i) out[i] = (mask[i / 8] >> (i % 8)) & 1u ? x[i] / keep_prob : 0.0f;
+}
+
+void dropout_forward(float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first, uint8_t* mask) {
+    // threads take chunks of elements; a chunk starts at a multiple of 8, so its first element is
+    // word 0 of Philox block first + i0 / 4, exactly as in one pass (the same bits on any thread
+    // count), and bit 0 of mask byte i0 / 8
+    static_assert(kChunkFloats % 8 == 0);
     parallel_for(0, n, kChunkFloats, [&](int64_t i0, int64_t i1) {
         simd_dispatch(DropoutKernel{}, dropout_forward_reference, out + i0, x + i0, i1 - i0, p, seed,
-                      first + static_cast<uint64_t>(i0 / 4));
+                      first + static_cast<uint64_t>(i0 / 4), mask ? mask + i0 / 8 : nullptr);
+    });
+}
+
+void dropout_apply_mask(float* out, const float* x, int64_t n, float p, const uint8_t* mask) {
+    parallel_for(0, n, kChunkFloats, [&](int64_t i0, int64_t i1) {
+        simd_dispatch(DropoutMaskKernel{}, dropout_apply_mask_reference, out + i0, x + i0, i1 - i0, p, mask + i0 / 8);
     });
 }
 

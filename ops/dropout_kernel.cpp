@@ -26,6 +26,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 namespace ag {
@@ -116,13 +117,26 @@ void philox_rounds(Blocks<Arch> (&sets)[kSets<Arch>], const RoundKeys& keys) {
     }
 }
 
-// out = keep ? x / keep_prob : 0 on the W elements whose random words are `words`.
+// The lanes of a comparison as bits: bit j = lane j (a mask register's bits, or a movemask).
+// NOTE: xsimd 8.1's batch_bool has no mask(): each arch gets its instruction.
+template <class Arch>
+uint32_t lane_bits(xsimd::batch_bool<int32_t, Arch> lanes) {
+    if constexpr (std::is_same_v<Arch, Avx512Arch>)
+        return static_cast<__mmask16>(lanes);
+    else if constexpr (std::is_same_v<Arch, Avx2Arch>)
+        return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(lanes)));
+    else
+        return static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(lanes)));
+}
+
+// out = keep ? x / keep_prob : 0 on the W elements whose random words are `words`; returns the
+// keep decisions as W bits (lane_bits).
 // u = uniform01(w) = (w >> 8) · 2^-24 is exact, and (w >> 8) is an integer, so
 //   u >= p  <=>  (w >> 8) >= p · 2^24  <=>  (w >> 8) >= threshold = ceil(p · 2^24)
 // (p · 2^24 is exact too): the reference's float compare, done on integers.
 template <class Arch>
-void decide_and_scale(float* out, const float* x, xsimd::batch<uint32_t, Arch> words, int32_t threshold,
-                      float keep_prob, bool streaming) {
+uint32_t decide_and_scale(float* out, const float* x, xsimd::batch<uint32_t, Arch> words, int32_t threshold,
+                          float keep_prob, bool streaming) {
     using B = xsimd::batch<float, Arch>;
     using Ints = xsimd::batch<int32_t, Arch>;
     const auto keep = xsimd::bitwise_cast<Ints>(words >> 8) >= Ints(threshold);
@@ -133,13 +147,14 @@ void decide_and_scale(float* out, const float* x, xsimd::batch<uint32_t, Arch> w
         store_streaming(out, result);
     else
         result.store_unaligned(out);
+    return lane_bits<Arch>(keep);
 }
 
 }  // namespace
 
 template <class Arch>
-void DropoutKernel::operator()(Arch, float* out, const float* x, int64_t n, float p, uint64_t seed,
-                               uint64_t first) const {
+void DropoutKernel::operator()(Arch, float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first,
+                               uint8_t* mask) const {
     using L = Lanes<Arch>;
     using Words = xsimd::batch<uint32_t, Arch>;
     constexpr int64_t W = Words::size, G = W / 4;  // G: the blocks of one register of W words
@@ -176,19 +191,58 @@ void DropoutKernel::operator()(Arch, float* out, const float* x, int64_t n, floa
         for (int s = 0; s < kSets<Arch>; ++s) {
             const L* c = sets[s].c;
             const L w01 = (c[0] & low_half) | (c[1] << 32), w23 = (c[2] & low_half) | (c[3] << 32);
-            const int64_t e = i + s * 2 * W;  // the set's first element
-            decide_and_scale<Arch>(out + e, x + e, xsimd::bitwise_cast<Words>(xsimd::zip_lo(w01, w23)), threshold,
-                                   keep_prob, streaming);
-            decide_and_scale<Arch>(out + e + W, x + e + W, xsimd::bitwise_cast<Words>(xsimd::zip_hi(w01, w23)),
-                                   threshold, keep_prob, streaming);
+            const int64_t e = i + s * 2 * W;  // the set's first element (a multiple of 8)
+            const uint32_t low = decide_and_scale<Arch>(out + e, x + e, xsimd::bitwise_cast<Words>(xsimd::zip_lo(w01, w23)),
+                                                        threshold, keep_prob, streaming);
+            const uint32_t high = decide_and_scale<Arch>(out + e + W, x + e + W,
+                                                         xsimd::bitwise_cast<Words>(xsimd::zip_hi(w01, w23)), threshold,
+                                                         keep_prob, streaming);
+            if (mask) {  // the set's 2W decisions: 2W / 8 whole bytes (x86 is little-endian)
+                const uint32_t bits = low | high << W;
+                std::memcpy(mask + e / 8, &bits, 2 * W / 8);
+            }
         }
     }
     if (streaming) _mm_sfence();  // order the non-temporal stores before whatever reads out next
-    // the tail: i is a multiple of 4, so element i starts block first + i / 4, as the reference expects
-    if (i < n) dropout_forward_reference(out + i, x + i, n - i, p, seed, first + static_cast<uint64_t>(i / 4));
+    // the tail: i is a multiple of 8, so element i starts block first + i / 4 and mask byte i / 8,
+    // as the reference expects
+    if (i < n)
+        dropout_forward_reference(out + i, x + i, n - i, p, seed, first + static_cast<uint64_t>(i / 4),
+                                  mask ? mask + i / 8 : nullptr);
+}
+
+template <class Arch>
+void DropoutMaskKernel::operator()(Arch, float* out, const float* x, int64_t n, float p, const uint8_t* mask) const {
+    using B = xsimd::batch<float, Arch>;
+    using Ints = xsimd::batch<int32_t, Arch>;
+    constexpr int64_t W = B::size;
+    const float keep_prob = 1.0f - p;
+    // lane j tests bit j of its register's W mask bits
+    alignas(64) int32_t lane_bit[W];
+    for (int64_t j = 0; j < W; ++j) lane_bit[j] = int32_t{1} << j;
+    const Ints bit = Ints::load_aligned(lane_bit);
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+        // the W bits of elements i .. i+W-1 (W = 4 takes half a byte: i % 8 is 0 or 4)
+        uint32_t bits = 0;
+        std::memcpy(&bits, mask + i / 8, (W + 7) / 8);
+        bits = (bits >> (i % 8)) & ((uint32_t{1} << W) - 1);
+        // NOTE: divide and write 0, as dropout_forward does: its bits
+        const B x_i = B::load_unaligned(x + i);
+        if constexpr (std::is_same_v<Arch, Avx512Arch>) {
+            B(_mm512_maskz_div_ps(static_cast<__mmask16>(bits), x_i, B(keep_prob))).store_unaligned(out + i);
+        } else {
+            const auto keep = (Ints(static_cast<int32_t>(bits)) & bit) != Ints(0);
+            const Ints scaled = xsimd::bitwise_cast<Ints>(x_i / B(keep_prob));
+            xsimd::bitwise_cast<B>(xsimd::select(keep, scaled, Ints(0))).store_unaligned(out + i);
+        }
+    }
+    for (; i < n; ++i) out[i] = (mask[i / 8] >> (i % 8)) & 1u ? x[i] / keep_prob : 0.0f;  // the reference's map
 }
 
 // This copy of the file serves the arch its compiler flags target (see core/simd.hpp).
-template void DropoutKernel::operator()(KernelArch, float*, const float*, int64_t, float, uint64_t, uint64_t) const;
+template void DropoutKernel::operator()(KernelArch, float*, const float*, int64_t, float, uint64_t, uint64_t,
+                                        uint8_t*) const;
+template void DropoutMaskKernel::operator()(KernelArch, float*, const float*, int64_t, float, const uint8_t*) const;
 
 }  // namespace ag

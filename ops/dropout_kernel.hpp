@@ -8,10 +8,19 @@
 
 namespace ag {
 
-/// out[i] = m_i ? x[i] / (1 - p) : 0 for i < n, bit-identical to dropout_forward_reference.
+/// out[i] = m_i ? x[i] / (1 - p) : 0 for i < n (and the m_i as bits into mask, if not null),
+/// bit-identical to dropout_forward_reference.
 struct DropoutKernel {
     template <class Arch>
-    void operator()(Arch, float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first) const;
+    void operator()(Arch, float* out, const float* x, int64_t n, float p, uint64_t seed, uint64_t first,
+                    uint8_t* mask) const;
+};
+
+/// out[i] = m_i ? x[i] / (1 - p) : 0 with the m_i read from mask's bits, bit-identical to
+/// dropout_apply_mask_reference.
+struct DropoutMaskKernel {
+    template <class Arch>
+    void operator()(Arch, float* out, const float* x, int64_t n, float p, const uint8_t* mask) const;
 };
 
 }  // namespace ag

@@ -272,3 +272,44 @@ TEST_CASE("dropout: the same bits on 1, 2 and 3 threads, and still the reference
         return y;
     });
 }
+
+TEST_CASE("dropout's mask bits are its keep decisions, and applying them gives its bits, at every level") {
+    // dropout_forward can keep its mask as bits (attention keeps it for backward): bit i % 8 of
+    // byte i / 8 is 1 exactly where element i was kept, whatever the level and the size (each
+    // register width, whole steps and tails; 100003 spans several thread chunks), and the bits past
+    // n in the last byte are 0. dropout_apply_mask on the same x must then give dropout_forward's
+    // bits, as must the reference. x is never 0, so "kept" is "out != 0"; two inputs are ±inf and
+    // NaN, which pass through the same division either way.
+    using testing::check_identical;
+    using testing::ScopedSimdLevel;
+    std::vector<int64_t> sizes = testing::kAwkwardCols;
+    for (int64_t n : {63, 64, 65, 127, 130, 100003}) sizes.push_back(n);
+    for (SimdLevel level : testing::simd_levels()) {
+        ScopedSimdLevel scoped(level);
+        for (int64_t n : sizes)
+            for (float p : {0.1f, 0.5f}) {
+                INFO("level ", std::string(simd_level_name(level)), ", n ", n, ", p ", p);
+                std::vector<float> x = testing::uniform_floats(n, static_cast<uint32_t>(n), 0.5f, 3.0f);
+                if (n > 2) x[1] = -INFINITY, x[2] = NAN;
+                const size_t bytes = static_cast<size_t>((n + 7) / 8);
+                std::vector<uint8_t> mask(bytes, 0xA5), reference_mask(bytes, 0x5A);  // stale bytes: all overwritten
+                std::vector<float> out(n), expected(n), applied(n), applied_reference(n);
+                dropout_forward(out.data(), x.data(), n, p, 8, 3, mask.data());
+                dropout_forward_reference(expected.data(), x.data(), n, p, 8, 3, reference_mask.data());
+                check_identical(out, expected);
+                CHECK(mask == reference_mask);
+                int64_t wrong = 0;
+                for (int64_t i = 0; i < n; ++i) {
+                    const bool bit = (mask[static_cast<size_t>(i / 8)] >> (i % 8)) & 1u;
+                    const bool kept = std::isnan(out[static_cast<size_t>(i)]) || out[static_cast<size_t>(i)] != 0.0f;
+                    wrong += bit == kept ? 0 : 1;
+                }
+                CHECK(wrong == 0);
+                if (n % 8 != 0) CHECK((mask.back() >> (n % 8)) == 0);
+                dropout_apply_mask(applied.data(), x.data(), n, p, mask.data());
+                check_identical(applied, expected);
+                dropout_apply_mask_reference(applied_reference.data(), x.data(), n, p, mask.data());
+                check_identical(applied_reference, expected);
+            }
+    }
+}
