@@ -174,6 +174,10 @@ constexpr auto micro_kernels =
 // one core's FMA rate, several times what waking a worker and handing it the chunk costs.
 constexpr double kMinChunkFlops = 2e6;
 
+// About the time of writing one float of C to memory, in flops at one core's FMA rate: a 64-byte
+// line of 16 floats written at ~20 GB/s takes ~3 ns, ~300 flops at ~100 GFLOP/s.
+constexpr double kFlopsPerStore = 20.0;
+
 // The loops under one block of op(B) (the A block, panel and jr loops of the file header):
 //   C[0:M, 0:nc] = alpha · op(A)[0:M, 0:kc] · B + beta · C (+ bias[0:nc] on every row, if not null)
 // `a` points at op(A)[0, 0] of the slice. `pack`: copy A into this thread's packing space
@@ -365,7 +369,9 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
     // split); otherwise the products run one after the other and each splits its row panels.
     // Either way each element of C comes out of the same micro-kernel calls: bitwise the same
     // for any thread count.
-    const double product_flops = 2.0 * double(M) * double(N) * double(K);
+    // A product's cost in flops, or in writes of C when those take longer: a product with a short
+    // K is bound by storing C (the masked pooling's backward is 32 outer products, K = 1).
+    const double product_flops = std::max(2.0 * double(M) * double(N) * double(K), kFlopsPerStore * double(M) * double(N));
     const bool split_batch = batch >= 2 * num_threads() || product_flops < 4 * kMinChunkFlops;
     const int64_t grain = split_batch ? int64_t(kMinChunkFlops / product_flops) + 1 : batch;
     parallel_for(0, batch, grain, [&](int64_t b0, int64_t b1) {

@@ -22,15 +22,23 @@ namespace ag {
 
 namespace {
 
-// The rows of dy [N, O] that are not all zero, in order.
+// The rows of dy [N, O] that are not all zero, in order. Threads scan chunks of rows (each row's
+// first float is usually a cache miss: dy was written by the op after this one), and the chunks'
+// lists are joined in chunk order.
 std::vector<int64_t> nonzero_rows(const float* dy, int64_t N, int64_t O) {
+    const int64_t grain = row_grain(O);
+    std::vector<std::vector<int64_t>> found(static_cast<size_t>(num_chunks(0, N, grain)));
+    parallel_for(0, N, grain, [&](int64_t n0, int64_t n1) {
+        std::vector<int64_t>& rows = found[static_cast<size_t>(n0 / grain)];
+        for (int64_t n = n0; n < n1; ++n) {
+            const float* row = dy + n * O;
+            // a dense row nearly always shows it in its first float: the whole row is read only otherwise
+            if ((O > 0 && row[0] != 0.0f) || any_nonzero(row, O)) rows.push_back(n);
+        }
+    });
     std::vector<int64_t> rows;
     rows.reserve(static_cast<size_t>(N));
-    for (int64_t n = 0; n < N; ++n) {
-        const float* row = dy + n * O;
-        // a dense row nearly always shows it in its first float: the whole row is read only otherwise
-        if ((O > 0 && row[0] != 0.0f) || any_nonzero(row, O)) rows.push_back(n);
-    }
+    for (const std::vector<int64_t>& chunk : found) rows.insert(rows.end(), chunk.begin(), chunk.end());
     return rows;
 }
 

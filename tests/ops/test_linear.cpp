@@ -53,7 +53,8 @@ TEST_CASE("linear: gradients with zero rows in dy equal matmul's, with the same 
     // A zero row of dy (a padding position) is left out of dW = dyᵀ x (gemm_tn_rows), and on 2
     // threads the products dx and dW run side by side: neither may change a bit, and the
     // gradients must be those of the composed matmul (another code path, so within rounding).
-    const int64_t N = 300, I = 70, O = 90;
+    // O = 400 makes the zero-row scan four chunks of rows, which threads may take in any order.
+    const int64_t N = 300, I = 70, O = 400;
     Tensor x = param({N, I}, 21), W = param({O, I}, 22), b = param({O}, 23);
     Tensor dy = param({N, O}, 24).detach();
     for (int64_t n = 0; n < N; ++n)
