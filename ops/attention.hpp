@@ -10,7 +10,7 @@
 //     scores[i, j] = -inf   where key_padding_mask[b, j] != 0, where j > i (is_causal), or where
 //                           attn_mask[i, j] != 0 (Boolean); scores[i, j] += attn_mask[i, j] (Additive)
 //     P  = softmax(scores) over j    (a row with every key masked is all zeros, not NaN)
-//     P' = dropout(P, p)             (training only; kept for backward, with P)
+//     P' = dropout(P, p)             (training only; its mask is kept for backward, as bits)
 //     O  = P' V                                                        [T, Dh] -> out[b, :, h·Dh ...]
 //   backward, given dO:
 //     dV = P'ᵀ dO      dP' = dO Vᵀ      dP = dropout_backward(dP')
@@ -18,8 +18,8 @@
 //     dQ = dS K / √Dh  dK = dSᵀ Q / √Dh
 // It computes what ops composed would (split heads, matmul, masked_fill, softmax, dropout,
 // matmul, merge heads; see nn/attention.cpp, which keeps that composition for need_weights) in
-// one pass per (b, h): no head is ever permuted or copied, and the only [B, H, T, S] tensors kept
-// for backward are P and P'.
+// one pass per (b, h): no head is ever permuted or copied, and the only [B, H, T, S] data kept
+// for backward are P and the dropout mask (1 bit per weight), from which backward rebuilds P'.
 //
 // The dropout mask of head (b, h) is the dropout op's (ops/dropout.hpp) for the [T, S] block with
 // first = the reserved counter + (b·H + h) · ⌈T·S / 4⌉; when T·S is a multiple of 4 that is exactly
