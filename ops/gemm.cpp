@@ -7,6 +7,8 @@
 #include "core/simd.hpp"
 #include "ops/gemm_kernel.hpp"
 
+#include <algorithm>
+
 namespace ag {
 
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
@@ -32,14 +34,21 @@ void gemm_bias_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64
         for (int64_t j = 0; j < N; ++j) C[i * ldc + j] += bias[j];
 }
 
+namespace {
+
+// sums[i] = Σ_r A[rows[r], i] for i < M, added from 0 in ascending r (gemm_tn_rows' a_sums).
+void listed_column_sums(float* sums, const float* A, int64_t lda, int64_t M, const int64_t* rows, int64_t count) {
+    std::fill_n(sums, std::max<int64_t>(M, 0), 0.0f);
+    for (int64_t r = 0; r < count; ++r)
+        for (int64_t i = 0; i < M; ++i) sums[i] += A[rows[r] * lda + i];
+}
+
+}  // namespace
+
 void gemm_tn_rows_reference(int64_t M, int64_t N, const int64_t* rows, int64_t count, float alpha, const float* A,
                             int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
                             float* a_sums) {
-    if (a_sums)
-        for (int64_t i = 0; i < M; ++i) {
-            a_sums[i] = 0.0f;
-            for (int64_t r = 0; r < count; ++r) a_sums[i] += A[rows[r] * lda + i];
-        }
+    if (a_sums) listed_column_sums(a_sums, A, lda, M, rows, count);
     for (int64_t i = 0; i < M; ++i) {
         for (int64_t j = 0; j < N; ++j) {
             float acc = 0.0f;
@@ -99,6 +108,11 @@ void gemm_batched(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
 
 void gemm_tn_rows(int64_t M, int64_t N, int64_t K, const int64_t* rows, int64_t count, float alpha, const float* A,
                   int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, float* a_sums) {
+    // the kernel takes the sums while it packs A, which a product with nothing to multiply never does
+    if (a_sums && (N <= 0 || K <= 0 || alpha == 0.0f)) {
+        listed_column_sums(a_sums, A, lda, M, rows, count);
+        a_sums = nullptr;
+    }
     simd_dispatch(GemmKernel{}, gemm_batched_reference, true, false, M, N, K, alpha, A, lda, int64_t{0}, B, ldb,
                   int64_t{0}, beta, static_cast<const float*>(nullptr), C, ldc, int64_t{0}, int64_t{1},
                   RowList{RowList::Of::depth, rows, count, a_sums});

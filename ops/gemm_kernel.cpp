@@ -345,11 +345,6 @@ void GemmKernel::operator()(Arch, bool trans_a, bool trans_b, int64_t M, int64_t
                             int64_t stride_b, float beta, const float* bias, float* C, int64_t ldc,
                             int64_t stride_c, int64_t batch, RowList listed) const {
     const bool output_rows = listed.of == RowList::Of::output;
-    if (listed.sums && (N <= 0 || K <= 0 || alpha == 0.0f)) {  // no packing of A to take them in: a loop
-        std::fill_n(listed.sums, std::max<int64_t>(M, 0), 0.0f);
-        for (int64_t r = 0; r < listed.count; ++r)
-            for (int64_t i = 0; i < M; ++i) listed.sums[i] += A[listed.index[r] * lda + i];
-    }
     if (M <= 0 || N <= 0 || batch <= 0 || (output_rows && listed.count == 0)) return;
     if (K <= 0 || alpha == 0.0f) {
         if (output_rows)  // the listed rows only, one at a time

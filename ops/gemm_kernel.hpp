@@ -27,7 +27,8 @@ struct RowList {
     /// How many rows `index` lists.
     int64_t count = 0;
     /// (depth) null, or M floats that get Σ_k op(A)[m, k] over the listed k, added in ascending k
-    /// while A is packed (gemm_tn_rows' a_sums: linear's bias gradient).
+    /// while A is packed (gemm_tn_rows' a_sums: linear's bias gradient). Only for a product
+    /// that has something to multiply (N, K > 0, alpha != 0): gemm_tn_rows sums the others itself.
     float* sums = nullptr;
 };
 

@@ -73,10 +73,6 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
         const std::vector<int64_t> rows = nonzero_rows(dy.data(), N, O);
         const auto listed = static_cast<int64_t>(rows.size());
         auto input_grad = [&] {
-            if (listed == N) {
-                gemm(false, false, N, I, O, 1.0f, dy.data(), O, weight.data(), I, 0.0f, dx.data(), I);
-                return;
-            }
             for (int64_t n = 0, r = 0; n < N; ++n) {  // the rows left out are zero
                 if (r < listed && rows[static_cast<size_t>(r)] == n) ++r;
                 else std::fill_n(dx.data() + n * I, I, 0.0f);
