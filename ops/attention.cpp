@@ -127,11 +127,6 @@ void drop(float* dst, uint8_t* mask, const float* src, int64_t bh, const Problem
         dropout_forward(dst, src, n, pr.p, pr.seed, pr.first + static_cast<uint64_t>(bh * pr.blocks_per_head), mask);
 }
 
-// d[i] *= s where kept[i] != 0, else 0 (as a multiply by s or 0, so the compiler vectorises it).
-void scale_where_kept(float* d, const float* kept, int64_t n, float s) {
-    for (int64_t i = 0; i < n; ++i) d[i] *= kept[i] != 0.0f ? s : 0.0f;
-}
-
 // The keys of batch b that a query may attend to all lie in [0, live): every key from `live` on is
 // padding. Right-padded batches (the usual case) skip those columns in every product: their
 // weights are exactly 0, so they would only add zeros.
@@ -210,12 +205,8 @@ void backward_head(int64_t b, int64_t h, int64_t live, const Problem& pr, const 
     gemm(false, true, rows, live, Dh, 1.0f, dO, dout.row_stride, v.at(b, h, Dh), v.row_stride, 0.0f, dweights, S);
     if (live < S)
         for (int64_t i = 0; i < rows; ++i) std::fill(dweights + i * S + live, dweights + (i + 1) * S, 0.0f);
-    if (pr.p > 0.0f) {
-        // NOTE: the mask is read off P': where P > 0, P' = P / (1 - p) > 0 if kept and 0 if
-        // dropped; where P = 0 (a masked key) the mask does not matter, because softmax backward
-        // multiplies by P = 0.
-        scale_where_kept(dweights, Pd, rows * S, pr.p >= 1.0f ? 0.0f : 1.0f / (1.0f - pr.p));
-    }
+    if (pr.p > 0.0f)  // the dropout op's backward map with forward's mask: dP = m · dP' / (1 - p)
+        dropout_apply_mask(dweights, dweights, rows * S, pr.p, mask + bh * pr.mask_bytes);
     // dS = softmax backward (zero at masked keys, where P = 0)
     softmax_backward(dS, Pbh, dweights, rows, S);
     // dQ = dS K / √Dh,  dK = dSᵀ Q / √Dh (the padding keys' rows get 0, and so do the dQ rows of

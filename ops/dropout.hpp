@@ -40,7 +40,8 @@ void dropout_forward_reference(float* out, const float* x, int64_t n, float p, u
 /// dx[i] = m_i ? dout[i] / (1 - p) : 0, regenerating the forward's mask from (seed, first).
 void dropout_backward_reference(float* dx, const float* dout, int64_t n, float p, uint64_t seed, uint64_t first);
 /// out[i] = m_i ? x[i] / (1 - p) : 0 with m_i read from a mask dropout_forward wrote: the same map
-/// with the same mask, so on the same x it gives dropout_forward's bits without a random number.
+/// with the same mask, so on the same x it gives dropout_forward's bits without a random number,
+/// and on dout it is dropout's backward. out may be x.
 void dropout_apply_mask_reference(float* out, const float* x, int64_t n, float p, const uint8_t* mask);
 
 }  // namespace ag
