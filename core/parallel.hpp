@@ -12,6 +12,8 @@
 // Threads are taken from the work, not given out: each thread claims the next unclaimed chunk
 // index from an atomic counter, so a slow chunk does not hold up the others. The calling thread
 // claims chunks too; the pool has num_threads() - 1 workers, so N threads run at most N chunks.
+// A thread that runs out of work polls for about a millisecond before it sleeps, so the next
+// parallel_for a moment later finds its workers awake (parallel.cpp says why that matters).
 //
 // Nested calls run inline: a parallel_for inside a chunk (a kernel calling a kernel), or while
 // another thread owns the pool, runs its chunks serially on the calling thread, in chunk order.
