@@ -69,10 +69,13 @@ void gemm_batched_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, in
         gemm_tn_rows_reference(M, N, listed.index, listed.count, alpha, A, lda, B, ldb, beta, C, ldc, listed.sums);
         return;
     }
-    if (listed.of == RowList::Of::output) {  // gemm_rows: each listed row is a 1-row product
-        for (int64_t r = 0; r < listed.count; ++r)
-            gemm_reference(false, trans_b, 1, N, K, alpha, A + listed.index[r] * lda, lda, B, ldb, beta,
-                           C + listed.index[r] * ldc, ldc);
+    if (listed.of == RowList::Of::output) {  // gemm_rows: each listed row is a 1-row product, then + bias
+        for (int64_t r = 0; r < listed.count; ++r) {
+            float* c = C + listed.index[r] * ldc;
+            gemm_reference(false, trans_b, 1, N, K, alpha, A + listed.index[r] * lda, lda, B, ldb, beta, c, ldc);
+            if (bias)
+                for (int64_t j = 0; j < N; ++j) c[j] += bias[j];
+        }
         return;
     }
     for (int64_t b = 0; b < batch; ++b) {
@@ -119,10 +122,10 @@ void gemm_tn_rows(int64_t M, int64_t N, int64_t K, const int64_t* rows, int64_t 
 }
 
 void gemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, const int64_t* rows, int64_t count, float alpha,
-               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+               const float* bias) {
     simd_dispatch(GemmKernel{}, gemm_batched_reference, false, trans_b, M, N, K, alpha, A, lda, int64_t{0}, B, ldb,
-                  int64_t{0}, beta, static_cast<const float*>(nullptr), C, ldc, int64_t{0}, int64_t{1},
-                  RowList{RowList::Of::output, rows, count});
+                  int64_t{0}, beta, bias, C, ldc, int64_t{0}, int64_t{1}, RowList{RowList::Of::output, rows, count});
 }
 
 }  // namespace ag

@@ -49,9 +49,11 @@ void gemm_tn_rows(int64_t M, int64_t N, int64_t K, const int64_t* rows, int64_t 
 /// C[i, :] = alpha · A[i, :] · op(B) + beta · C[i, :] for the rows i listed in rows[0 .. count)
 /// (ascending, each in [0, M)); the other rows of C are not touched. Each listed row has the bits
 /// gemm(false, trans_b, ...) gives it. (Linear's dx = dy W, where the rows of dy at padding
-/// positions are zero and so are those of dx.)
+/// positions are zero and so are those of dx; linear_rows' y = x Wᵀ + b over its listed rows.)
+/// bias: null, or N floats added to every listed row as gemm_bias adds them (its bits with beta 0).
 void gemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, const int64_t* rows, int64_t count, float alpha,
-               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+               const float* bias = nullptr);
 /// `batch` independent gemms; matrix b of each operand starts at b * stride_{a,b,c} elements.
 /// A stride of 0 reuses one matrix for every batch (broadcasting).
 void gemm_batched(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

@@ -4,7 +4,7 @@
 // gemm_batched's in gemm.hpp: for b in [0, batch),
 //   C_b = alpha · op(A_b) · op(B_b) + beta · C_b (+ bias on every row)     with X_b = X + b · stride_x
 // bias: null, or N floats (the same for every b): gemm_bias's row vector.
-// listed: every row, or (batch 1, no bias) only the listed k (gemm_tn_rows) or rows of C (gemm_rows).
+// listed: every row, or (batch 1) only the listed k (gemm_tn_rows, no bias) or rows of C (gemm_rows).
 #pragma once
 
 #include <cstdint>

@@ -244,21 +244,23 @@ TEST_CASE("gemm_tn_rows: a_sums are the sum op's column sums of A with the unlis
     }
 }
 
-TEST_CASE("gemm_rows: each listed row has gemm's bits, and the other rows are not touched") {
+TEST_CASE("gemm_rows: each listed row has gemm's bits (+ bias as added after it), and the other rows are not touched") {
     // Runs of listed rows become panels of their own (RowPanels); a run may be one row, or all of
     // them. M = 40 reads A in place, M = 150 packs it; K = 270 crosses a depth slice; K = 0 scales
-    // the listed rows by beta. At every SIMD level, both op(B), beta 0 (C not read) and 2, 1-3 threads.
+    // the listed rows by beta. At every SIMD level, both op(B), beta 0 (C not read) and 2, with and
+    // without a bias (gemm_bias' rounding: the product's, then + bias), 1-3 threads.
     const int64_t shapes[][3] = {{40, 33, 20}, {150, 40, 270}, {150, 17, 0}};
     for (SimdLevel level : ag::testing::simd_levels()) {
         ScopedSimdLevel scoped(level);
         for (const auto& sh : shapes)
             for (bool tb : {false, true})
                 for (int pattern = 0; pattern < 3; ++pattern)
-                    for (float beta : {0.0f, 2.0f}) {
+                    for (float beta : {0.0f, 2.0f})
+                    for (bool with_bias : {false, true}) {
                         const int64_t M = sh[0], N = sh[1], K = sh[2], pad = 2;
                         const int64_t lda = K + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
                         INFO("level ", std::string(simd_level_name(level)), " M N K ", M, " ", N, " ", K, " tb ", tb,
-                             " pattern ", pattern, " beta ", beta);
+                             " pattern ", pattern, " beta ", beta, " bias ", with_bias);
                         std::vector<int64_t> rows;  // 0: the example's 48 of every 64; 1: every third; 2: all
                         for (int64_t i = 0; i < M; ++i)
                             if (pattern == 0 ? i % 64 < 48 : pattern == 1 ? i % 3 == 1 : true) rows.push_back(i);
@@ -269,12 +271,16 @@ TEST_CASE("gemm_rows: each listed row has gemm's bits, and the other rows are no
                         if (beta == 0.0f)  // C is not read: NaN in the listed rows would show
                             for (int64_t i : rows) std::fill_n(c0.begin() + i * ldc, N, std::numeric_limits<float>::quiet_NaN());
                         gemm(false, tb, M, N, K, 0.5f, a.data(), lda, b.data(), ldb, beta, expected.data(), ldc);
+                        const std::vector<float> bias = ag::testing::uniform_floats(N, 12);
+                        if (with_bias)
+                            for (int64_t i = 0; i < M; ++i)
+                                for (int64_t j = 0; j < N; ++j) expected[static_cast<size_t>(i * ldc + j)] += bias[static_cast<size_t>(j)];
                         std::vector<bool> is_listed(static_cast<size_t>(M), false);
                         for (int64_t i : rows) is_listed[static_cast<size_t>(i)] = true;
                         ag::testing::check_same_bits_on_threads([&] {
                             std::vector<float> c = c0;
                             gemm_rows(tb, M, N, K, rows.data(), static_cast<int64_t>(rows.size()), 0.5f, a.data(), lda,
-                                      b.data(), ldb, beta, c.data(), ldc);
+                                      b.data(), ldb, beta, c.data(), ldc, with_bias ? bias.data() : nullptr);
                             int64_t bad = 0;
                             for (int64_t i = 0; i < M; ++i)
                                 for (int64_t j = 0; j < ldc; ++j) {
