@@ -1,7 +1,8 @@
-// test_linear.cpp: linear(x, W, b) = x Wᵀ + b: values, gradients, errors.
+// test_linear.cpp: linear(x, W, b) = x Wᵀ + b, and linear_rows over listed rows: values, gradients, errors.
 #include "testing.hpp"
 #include "thread_testing.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace ag;
@@ -102,4 +103,103 @@ TEST_CASE("linear: errors name the op and the shapes") {
     CHECK(error_of([&] { linear(x, zeros({4, 3}), zeros({3})); }) == "[linear] bias must have shape (4,), got (3,)");
     CHECK(error_of([&] { linear(Tensor(), zeros({4, 3}), Tensor()); }) ==
           "[linear] the input or the weight is an undefined tensor");
+}
+
+TEST_CASE("linear_rows: values and gradients by hand; the rows left out are 0 and get no gradient") {
+    Tensor W = tensor({{1, 2}, {3, 4}, {5, 6}});
+    Tensor x = tensor({{1, -1}, {7, 7}, {2, 0.5f}});
+    Tensor b = tensor({10, 20, 30});
+    W.requires_grad_();
+    x.requires_grad_();
+    b.requires_grad_();
+    // rows 0 and 2 as in "linear: values by hand"; row 1 is left out
+    Tensor y = linear_rows(x, W, b, {0, 2});
+    check_close(y, tensor({{9, 19, 29}, {0, 0, 0}, {13, 28, 43}}));
+    // dy = 1 everywhere, row 1 too: it is ignored there. dx row = (1+3+5, 2+4+6) = (9, 12) for the
+    // listed rows, 0 for row 1; dW = Σ over rows 0 and 2 of xᵀ = (1+2, -1+0.5) on every row; db = 2
+    y.backward(ones({3, 3}));
+    check_close(x.grad(), tensor({{9, 12}, {0, 0}, {9, 12}}));
+    check_close(W.grad(), tensor({{3, -0.5f}, {3, -0.5f}, {3, -0.5f}}));
+    check_close(b.grad(), tensor({2, 2, 2}));
+    check_close(linear_rows(x, W, Tensor(), {}), zeros({3, 3}));
+}
+
+TEST_CASE("linear_rows: gradcheck on awkward sizes and row lists, with and without bias") {
+    for (int64_t n : {1, 7, 33}) {
+        // none, every other one, all but the last, all
+        std::vector<std::vector<int64_t>> lists(4);
+        for (int64_t i = 0; i < n; ++i) {
+            if (i % 2 == 0) lists[1].push_back(i);
+            if (i + 1 < n) lists[2].push_back(i);
+            lists[3].push_back(i);
+        }
+        for (const std::vector<int64_t>& rows : lists) {
+            CAPTURE(n);
+            CAPTURE(rows.size());
+            auto with_bias = [&](const std::vector<Tensor>& in) { return linear_rows(in[0], in[1], in[2], rows); };
+            auto without_bias = [&](const std::vector<Tensor>& in) { return linear_rows(in[0], in[1], Tensor(), rows); };
+            CHECK_GRADCHECK(with_bias, {param({n, 7}, 4), param({9, 7}, 5), param({9}, 6)});
+            CHECK_GRADCHECK(without_bias, {param({n, 1, 5}, 7), param({3, 5}, 8)});
+        }
+    }
+}
+
+TEST_CASE("linear_rows: the listed rows have linear's bits, forward and backward, on 1, 2 and 3 threads") {
+    // The padding case: linear_rows over the real positions, with dy nonzero only there (as after
+    // masked pooling), must give linear's outputs on those rows and linear's gradients, to the
+    // bit. What dy holds on the other rows must not matter. N = 300 rows of O = 400: four chunks
+    // of rows for the zero-row scan; I = 70 crosses no depth slice, I = 300 does.
+    for (int64_t I : {70, 300}) {
+        CAPTURE(I);
+        const int64_t N = 300, O = 400;
+        Tensor x = param({N, I}, 41), W = param({O, I}, 42), b = param({O}, 43);
+        std::vector<int64_t> rows;
+        for (int64_t n = 0; n < N; ++n)
+            if (n % 64 < 48 && n != 5) rows.push_back(n);
+        Tensor dy = param({N, O}, 44).detach();
+        for (int64_t n = 0; n < N; ++n)
+            if (!std::binary_search(rows.begin(), rows.end(), n))
+                for (int64_t o = 0; o < O; ++o) dy.data()[n * O + o] = 0.0f;
+        Tensor dy_noisy = clone_data(dy);  // the same, but nonzero on the rows left out
+        for (int64_t n = 0; n < N; ++n)
+            if (!std::binary_search(rows.begin(), rows.end(), n)) dy_noisy.data()[n * O] = 1.0f;
+
+        auto run = [&](bool full, const Tensor& grad_out) {
+            for (const Tensor* t : {&x, &W, &b}) t->zero_grad();
+            Tensor y = full ? linear(x, W, b) : linear_rows(x, W, b, rows);
+            y.backward(grad_out);
+            return std::vector<Tensor>{clone_data(y), clone_data(x.grad()), clone_data(W.grad()), clone_data(b.grad())};
+        };
+        const std::vector<Tensor> want = run(true, dy), got = run(false, dy_noisy);
+        int64_t bad = 0;
+        for (int64_t n = 0; n < N; ++n) {
+            const bool listed = std::binary_search(rows.begin(), rows.end(), n);
+            for (int64_t o = 0; o < O; ++o)
+                bad += got[0].data()[n * O + o] != (listed ? want[0].data()[n * O + o] : 0.0f);
+        }
+        CHECK(bad == 0);
+        for (size_t g = 1; g < 4; ++g) {  // dx (0 on the rows left out, as linear's is there), dW, db
+            CAPTURE(g);
+            CHECK(std::equal(got[g].data(), got[g].data() + got[g].numel(), want[g].data()));
+        }
+        ag::testing::check_same_bits_on_threads([&] {
+            std::vector<float> all;
+            for (const Tensor& t : run(false, dy_noisy)) all.insert(all.end(), t.data(), t.data() + t.numel());
+            return all;
+        });
+    }
+}
+
+TEST_CASE("linear_rows: a row list that is not ascending or not in range is refused, naming the row") {
+    Tensor x = zeros({2, 3, 4}), W = zeros({5, 4});
+    CHECK(error_of([&] { linear_rows(x, W, Tensor(), {0, 6}); }) ==
+          "[linear_rows] rows must be ascending row numbers in [0, 6) (input (2, 3, 4)), got 6 at position 1 after 0");
+    CHECK(error_of([&] { linear_rows(x, W, Tensor(), {-1}); }) ==
+          "[linear_rows] rows must be ascending row numbers in [0, 6) (input (2, 3, 4)), got -1 at position 0");
+    CHECK(error_of([&] { linear_rows(x, W, Tensor(), {3, 3}); }) ==
+          "[linear_rows] rows must be ascending row numbers in [0, 6) (input (2, 3, 4)), got 3 at position 1 after 3");
+    CHECK(error_of([&] { linear_rows(x, W, Tensor(), {4, 2}); }) ==
+          "[linear_rows] rows must be ascending row numbers in [0, 6) (input (2, 3, 4)), got 2 at position 1 after 4");
+    CHECK(error_of([&] { linear_rows(x, zeros({5, 3}), Tensor(), {0}); }) ==
+          "[linear_rows] input's last dimension must equal in_features: (2, 3, 4) with weight (5, 3)");
 }
