@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string_view>
+#include <vector>
 
 namespace ag {
 
@@ -35,6 +36,14 @@ Tensor project(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_
 Tensor split_heads(const Tensor& x, int64_t H) {
     const int64_t B = x.size(0), L = x.size(1), D = x.size(2);
     return permute(reshape(x, {B, L, H, D / H}), {0, 2, 1, 3});
+}
+
+// The rows n = b·T + t of a [B, T, ·] tensor where padding [B, T] is 0 (the real tokens), ascending.
+std::vector<int64_t> real_positions(const Tensor& padding) {
+    std::vector<int64_t> rows;
+    for (int64_t n = 0; n < padding.numel(); ++n)
+        if (padding.data()[n] == 0.0f) rows.push_back(n);
+    return rows;
 }
 
 // [B, H, L, Dh] -> [B, L, H, Dh] -> [B, L, D]: the heads side by side again.
@@ -103,9 +112,17 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& query, const Tensor& k
 
     // fast path: project, then the fused op (heads read in place, no [B, H, T, S] copies)
     const bool self = query.impl() == key.impl() && key.impl() == value.impl();
+    const bool zero_padding = options.zero_padding_queries;
+    check(!zero_padding || (self && padding.defined()), kOp,
+          "zero_padding_queries needs self-attention (query, key and value the same tensor) and a key_padding_mask");
     if (!options.need_weights) {
         const AttentionMasks masks{padding.defined() ? padding.detach() : Tensor(), attn_mask, options.attn_mask_type,
                                    options.is_causal, training() ? dropout_ : 0.0f, gen_};
+        if (zero_padding) {  // the projections over the real tokens only: qkv's and the output's padding rows are 0
+            const std::vector<int64_t> rows = real_positions(padding);
+            Tensor o = self_attention(linear_rows(query, in_proj_weight_, in_proj_bias_, rows), H, masks);
+            return {linear_rows(o, out_proj_.weight(), out_proj_.bias(), rows), Tensor()};
+        }
         Tensor o = self ? self_attention(linear(query, in_proj_weight_, in_proj_bias_), H, masks)  // [B, T, 3D] -> [B, T, D]
                         : attention(project(query, in_proj_weight_, in_proj_bias_, 0, D),
                                     project(key, in_proj_weight_, in_proj_bias_, D, D),
@@ -141,6 +158,7 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& query, const Tensor& k
     Tensor weights = softmax(scores);                           // [B, H, T, S]
     weights = dropout(weights, dropout_, training(), *gen_);
     Tensor output = out_proj_.forward(merge_heads(matmul(weights, v)));  // [B, T, D]
+    if (zero_padding) output = masked_fill(output, reshape(padding.detach(), {B, T, 1}), 0.0f);
     return {output, options.average_weights ? mean(weights, {1}) : weights};
 }
 

@@ -38,6 +38,14 @@
 //     with T != S it masks j > i (the top-left alignment of PyTorch's scaled_dot_product_attention);
 //   - a fully masked query row gives zero weights and a zero attention output (PyTorch: NaN).
 // As in PyTorch, the returned weights are the ones multiplied with v: after dropout in training.
+//
+// zero_padding_queries (self-attention with a key_padding_mask): the outputs at padding positions
+// are 0 instead of computed, as PyTorch's TransformerEncoder returns them on its nested-tensor
+// fast path. A model whose loss never reads them (masked mean pooling, a masked token loss)
+// loses nothing, and their rows are left out of both projections (linear_rows, ops/linear.hpp):
+// at the benchmark config's 16 padding positions of 64, a quarter of the forward products. The
+// other positions' outputs, and every gradient when the padding outputs get none, are unchanged:
+// a real query never sees a padding key's projections, which are the ones left out.
 #pragma once
 
 #include "nn/linear.hpp"
@@ -56,6 +64,7 @@ struct AttentionOptions {
     bool is_causal = false;                 ///< mask every key j > query i
     bool need_weights = false;              ///< also return the attention weights
     bool average_weights = true;            ///< weights averaged over heads [B, T, S], else [B, H, T, S]
+    bool zero_padding_queries = false;      ///< self-attention: output 0 at padding positions, not computed (above)
 };
 
 /// What MultiHeadAttention::forward returns.

@@ -35,9 +35,11 @@ Block::Block(const ModelConfig& c, ag::Generator& gen)
 }
 
 ag::Tensor Block::forward(const ag::Tensor& x, const ag::Tensor& padding, ag::Tensor* weights) {
-    // attention over the real tokens only; the residual keeps each token's own embedding
+    // attention over the real tokens only; the residual keeps each token's own embedding. The
+    // padding positions' outputs are 0, not computed: the masked pooling never reads them
     ag::AttentionOptions options;
     options.key_padding_mask = padding;
+    options.zero_padding_queries = true;
     options.need_weights = weights != nullptr;
     ag::AttentionOutput a = attention_(x, options);
     if (weights) *weights = a.weights;

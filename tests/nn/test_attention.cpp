@@ -302,4 +302,55 @@ TEST_CASE("MultiHeadAttention errors") {
     message = error_of([&] { mha.forward(x, zeros({2, 5, 4}), zeros({2, 5, 4}), {.attn_mask = zeros({3, 3})}); });
     CHECK(message.find("[MultiheadAttention] attn_mask must have shape (T, S) = (3, 5), got (3, 3)") == 0);
     CHECK(error_of([&] { mha(Tensor()); }).find("[MultiheadAttention]") == 0);
+    const std::string needs = "[MultiheadAttention] zero_padding_queries needs self-attention (query, key and value "
+                              "the same tensor) and a key_padding_mask";
+    CHECK(error_of([&] { mha(x, {.zero_padding_queries = true}); }) == needs);
+    CHECK(error_of([&] { mha.forward(x, zeros({2, 3, 4}), zeros({2, 3, 4}),
+                                     {.key_padding_mask = zeros({2, 3}), .zero_padding_queries = true}); }) == needs);
+}
+
+TEST_CASE("MultiHeadAttention zero_padding_queries: 0 at padding positions; the rest, and every gradient, to the bit") {
+    // Padding at the end of sequence 0, in the middle and at the end of sequence 1, none in 2.
+    // The loss reads the real positions only (as masked pooling does), so the padding outputs get
+    // no gradient: then the real outputs and all gradients must be those of the default forward,
+    // bit for bit, in training (dropout, the same masks from equal generators) and in evaluation.
+    // The composed path (need_weights) must zero the same rows and agree within rounding (in
+    // evaluation: in training it draws its dropout masks in another order).
+    const int64_t B = 3, T = 7, D = 8;
+    Tensor padding = zeros({B, T});
+    for (int64_t t : {5, 6}) padding.data()[0 * T + t] = 1.0f;
+    for (int64_t t : {2, 6}) padding.data()[1 * T + t] = 1.0f;
+    Tensor x = param({B, T, D}, 51);
+    Tensor loss_weights = param({B, T, D}, 52).detach() * (1.0f - reshape(padding, {B, T, 1}));
+    for (bool training : {true, false}) {
+        CAPTURE(training);
+        auto run = [&](bool zero_padding, bool need_weights) {
+            Generator gen(53);
+            MultiHeadAttention mha(D, 2, gen, 0.25f);
+            randomise_biases(mha, 54);
+            if (!training) mha.eval();
+            x.zero_grad();
+            Tensor out = mha(x, {.key_padding_mask = padding, .need_weights = need_weights,
+                                 .zero_padding_queries = zero_padding}).output;
+            sum(out * loss_weights).backward();
+            std::vector<Tensor> result{clone_data(out), clone_data(x.grad())};
+            for (const Tensor& p : mha.parameters()) result.push_back(clone_data(p.grad()));
+            return result;
+        };
+        const std::vector<Tensor> full = run(false, false), zeroed = run(true, false), composed = run(true, true);
+        for (int64_t n = 0; n < B * T; ++n) {
+            const bool pad = padding.data()[n] != 0.0f;
+            CAPTURE(n);
+            for (int64_t c = 0; c < D; ++c) {
+                CHECK(zeroed[0].data()[n * D + c] == (pad ? 0.0f : full[0].data()[n * D + c]));
+                if (!training)
+                    CHECK(composed[0].data()[n * D + c] == doctest::Approx(zeroed[0].data()[n * D + c]).epsilon(1e-5));
+            }
+        }
+        for (size_t g = 1; g < full.size(); ++g) {  // x, in_proj_weight, in_proj_bias, out_proj.weight, out_proj.bias
+            CAPTURE(g);
+            CHECK(std::equal(zeroed[g].data(), zeroed[g].data() + zeroed[g].numel(), full[g].data()));
+            if (!training) check_close(composed[g], zeroed[g], 1e-5f, 1e-5f);
+        }
+    }
 }
