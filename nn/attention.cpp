@@ -116,9 +116,16 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& query, const Tensor& k
     check(!zero_padding || (self && padding.defined()), kOp,
           "zero_padding_queries needs self-attention (query, key and value the same tensor) and a key_padding_mask");
     if (!options.need_weights) {
-        const AttentionMasks masks{padding.defined() ? padding.detach() : Tensor(), attn_mask, options.attn_mask_type,
-                                   options.is_causal, training() ? dropout_ : 0.0f, gen_};
-        if (zero_padding) {  // the projections over the real tokens only: qkv's and the output's padding rows are 0
+        const AttentionMasks masks{padding.defined() ? padding.detach() : Tensor(),
+                                   attn_mask,
+                                   options.attn_mask_type,
+                                   options.is_causal,
+                                   training() ? dropout_ : 0.0f,
+                                   gen_,
+                                   zero_padding};
+        // zero_padding: the projections over the real tokens only (qkv's and the output's padding
+        // rows are 0), and the fused op skips the padding queries
+        if (zero_padding) {
             const std::vector<int64_t> rows = real_positions(padding);
             Tensor o = self_attention(linear_rows(query, in_proj_weight_, in_proj_bias_, rows), H, masks);
             return {linear_rows(o, out_proj_.weight(), out_proj_.bias(), rows), Tensor()};

@@ -42,8 +42,9 @@
 // zero_padding_queries (self-attention with a key_padding_mask): the outputs at padding positions
 // are 0 instead of computed, as PyTorch's TransformerEncoder returns them on its nested-tensor
 // fast path. A model whose loss never reads them (masked mean pooling, a masked token loss)
-// loses nothing, and their rows are left out of both projections (linear_rows, ops/linear.hpp):
-// at the benchmark config's 16 padding positions of 64, a quarter of the forward products. The
+// loses nothing, and their rows are left out of both projections (linear_rows, ops/linear.hpp)
+// and of the fused op's products (ops/attention.hpp): at the benchmark config's 16 padding
+// positions of 64, a quarter of the forward products. The
 // other positions' outputs, and every gradient when the padding outputs get none, are unchanged:
 // a real query never sees a padding key's projections, which are the ones left out.
 #pragma once

@@ -16,7 +16,9 @@
 // Padding keys at the end of a row (right padding) are left out of all six products: their
 // weights are exactly 0, so the products over the live keys give the same bits, and the
 // benchmark config (16 of 64 keys padding) does a quarter fewer flops. Backward likewise leaves
-// out the queries at the end whose dO rows are all zero (see live_queries).
+// out the queries at the end whose dO rows are all zero (see live_queries). With
+// zero_padding_queries, forward leaves out the padding queries at the end of a row the same way
+// (and zeroes the P rows of those in the middle, so that backward gets nothing from them).
 //
 // The heads are worked on one after the other, and each asks the caches for the next one's data
 // while it computes (prefetch_head): the products are small, so a miss costs them a lot.
@@ -89,13 +91,14 @@ struct Problem {
     uint64_t seed, first;       // the dropout mask's Philox key and first counter
     int64_t blocks_per_head;    // ⌈T·S / 4⌉ counters per (b, h)
     int64_t mask_bytes;         // ⌈T·S / 8⌉ bytes of dropout mask per (b, h)
+    bool zero_padding_queries;  // self-attention: the padding queries' outputs are 0
 };
 
-// Sets the masked scores of batch b's [T, S] block to -inf (or adds the additive mask). Only the
-// first `live` columns were computed (see live_keys): the others are padding keys, set to -inf
-// here, and the masks are applied to the live ones.
-void apply_masks(float* scores, int64_t b, int64_t live, const Problem& pr) {
-    const int64_t T = pr.T, S = pr.S;
+// Sets the masked scores of the first T rows of batch b's [·, S] block to -inf (or adds the
+// additive mask). Only the first `live` columns were computed (see live_keys): the others are
+// padding keys, set to -inf here, and the masks are applied to the live ones.
+void apply_masks(float* scores, int64_t T, int64_t b, int64_t live, const Problem& pr) {
+    const int64_t S = pr.S;
     for (int64_t i = 0; i < T; ++i) std::fill(scores + i * S + live, scores + (i + 1) * S, -INFINITY);
     if (pr.attn_mask) {
         for (int64_t i = 0; i < T; ++i)
@@ -118,10 +121,10 @@ void apply_masks(float* scores, int64_t b, int64_t live, const Problem& pr) {
             for (int64_t j = i + 1; j < live; ++j) scores[i * S + j] = -INFINITY;
 }
 
-// dst = dropout(src) for head bh's [T, S] block, and its mask into `mask` (the head's mask_bytes).
-// p == 1 drops everything: zeros, and the mask stays all 0.
-void drop(float* dst, uint8_t* mask, const float* src, int64_t bh, const Problem& pr) {
-    const int64_t n = pr.T * pr.S;
+// dst = dropout(src) for the first n weights of head bh's [T, S] block (n = T·S, or the rows
+// computed), and their mask into `mask` (the head's mask_bytes). p == 1 drops everything: zeros,
+// and the mask stays all 0.
+void drop(float* dst, uint8_t* mask, const float* src, int64_t n, int64_t bh, const Problem& pr) {
     if (pr.p >= 1.0f) std::fill_n(dst, n, 0.0f);
     else
         dropout_forward(dst, src, n, pr.p, pr.seed, pr.first + static_cast<uint64_t>(bh * pr.blocks_per_head), mask);
@@ -156,27 +159,35 @@ void zero_rows(float* head, int64_t row_stride, int64_t first, int64_t rows, int
 
 // Forward of one (b, h): P[b, h] = softmax(masked scores), P' = dropout(P[b, h]) in scratch with
 // its mask kept in mask[b, h] (when there is dropout), out's head = P' V. Only the first `live`
-// keys enter the products.
+// keys enter the products; with zero_padding_queries only the first `live` queries too (the
+// others are padding: self-attention), the out rows of the others are 0, and so are the P rows
+// of the padding queries among the first `live`.
 void forward_head(int64_t b, int64_t h, int64_t live, const Problem& pr, const Heads<const float>& q,
                   const Heads<const float>& k, const Heads<const float>& v, float* P, uint8_t* mask,
                   const Heads<float>& out) {
     const int64_t T = pr.T, S = pr.S, Dh = pr.Dh, bh = b * pr.H + h;
+    const int64_t rows = pr.zero_padding_queries ? live : T;  // the query rows computed
     float* scores = thread_scratch(3, static_cast<size_t>(T * S));
     float* Pbh = P + bh * T * S;
     // scores = Q Kᵀ / √Dh for the live keys, masked (-inf for the rest); P = softmax over the keys
-    gemm(false, true, T, live, Dh, pr.scale, q.at(b, h, Dh), q.row_stride, k.at(b, h, Dh), k.row_stride, 0.0f, scores,
-         S);
-    apply_masks(scores, b, live, pr);
-    softmax_forward(Pbh, scores, T, S);
+    gemm(false, true, rows, live, Dh, pr.scale, q.at(b, h, Dh), q.row_stride, k.at(b, h, Dh), k.row_stride, 0.0f,
+         scores, S);
+    apply_masks(scores, rows, b, live, pr);
+    softmax_forward(Pbh, scores, rows, S);  // (P's rows from `rows` on are never read: backward leaves them out too)
+    const float* pad = pr.zero_padding_queries ? pr.padding + b * S : nullptr;
+    if (pad)  // the padding queries among the live ones: no weights, so an output row of 0, and no gradient
+        for (int64_t i = 0; i < rows; ++i)
+            if (pad[i] != 0.0f) std::fill_n(Pbh + i * S, S, 0.0f);
     // O = P' V, written into the head's columns of out
     const float* weights = Pbh;
     if (pr.p > 0.0f) {
         float* dropped = thread_scratch(5, static_cast<size_t>(T * S));
-        drop(dropped, mask + bh * pr.mask_bytes, Pbh, bh, pr);
+        drop(dropped, mask + bh * pr.mask_bytes, Pbh, rows * S, bh, pr);
         weights = dropped;
     }
-    gemm(false, false, T, Dh, live, 1.0f, weights, S, v.at(b, h, Dh), v.row_stride, 0.0f, out.at(b, h, Dh),
-         out.row_stride);
+    float* o = out.at(b, h, Dh);
+    gemm(false, false, rows, Dh, live, 1.0f, weights, S, v.at(b, h, Dh), v.row_stride, 0.0f, o, out.row_stride);
+    zero_rows(o, out.row_stride, rows, T, Dh);
 }
 
 // Backward of one (b, h): writes the head's rectangles of dq, dk, dv.
@@ -190,7 +201,8 @@ void backward_head(int64_t b, int64_t h, int64_t live, const Problem& pr, const 
     float* dweights = thread_scratch(4, static_cast<size_t>(T * S));  // dP', then dP
     const float* dO = dout.at(b, h, Dh);
     // the rows of dO that can be nonzero (see live_queries): the others are left out of every product
-    const int64_t rows = live_queries(dO, dout.row_stride, T, Dh);
+    // (with zero_padding_queries, the padding queries at the end get no gradient, whatever dO holds)
+    const int64_t rows = live_queries(dO, dout.row_stride, pr.zero_padding_queries ? live : T, Dh);
     // P' of those rows, rebuilt from P and forward's mask: forward's bits (dropout_apply_mask)
     const float* Pd = Pbh;
     if (pr.p > 0.0f) {
@@ -236,6 +248,7 @@ Problem make_problem(const char* op, int64_t B, int64_t T, int64_t S, int64_t D,
           masks.dropout);
     check(masks.dropout == 0.0f || masks.gen != nullptr, op, "dropout {} needs a generator, got none",
           masks.dropout);
+    check(!masks.zero_padding_queries || padding.defined(), op, "zero_padding_queries needs a key_padding_mask");
 
     Problem pr{};
     pr.B = B, pr.T = T, pr.S = S, pr.H = H, pr.Dh = D / H;
@@ -244,6 +257,7 @@ Problem make_problem(const char* op, int64_t B, int64_t T, int64_t S, int64_t D,
     pr.attn_mask = attn_mask.defined() ? attn_mask.data() : nullptr;
     pr.attn_mask_type = masks.attn_mask_type;
     pr.is_causal = masks.is_causal;
+    pr.zero_padding_queries = masks.zero_padding_queries;
     pr.p = masks.dropout;
     pr.blocks_per_head = (T * S + 3) / 4;
     pr.mask_bytes = (T * S + 7) / 8;
@@ -340,6 +354,8 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t num_
           "k and v must have the same shape (B, S, D) = ({}, S, {}), got k {} and v {}", B, D, k.shape(), v.shape());
     const int64_t S = k.size(1);
     check(T > 0 && S > 0 && B > 0, op, "empty input: q {}, k {}", q.shape(), k.shape());
+    check(!masks.zero_padding_queries, op,
+          "zero_padding_queries is for self_attention, where the key padding mask marks the queries too");
     Problem pr = make_problem(op, B, T, S, D, num_heads, masks);
     return attention_op(op, {q, k, v}, {0, D, 0, T}, {1, D, 0, S}, {2, D, 0, S}, pr);
 }

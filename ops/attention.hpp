@@ -21,6 +21,11 @@
 // one pass per (b, h): no head is ever permuted or copied, and the only [B, H, T, S] data kept
 // for backward are P and the dropout mask (1 bit per weight), from which backward rebuilds P'.
 //
+// zero_padding_queries (self_attention with a key_padding_mask): the queries at padding positions
+// (the mask marks them too: they are the keys') get output 0 and no gradient, and cost nothing:
+// their rows of P are 0 and are left out of every product. The other outputs keep their bits.
+// (MultiHeadAttention's zero_padding_queries, nn/attention.hpp, is the user-facing side.)
+//
 // The dropout mask of head (b, h) is the dropout op's (ops/dropout.hpp) for the [T, S] block with
 // first = the reserved counter + (b·H + h) · ⌈T·S / 4⌉; when T·S is a multiple of 4 that is exactly
 // the mask dropout() draws for the whole [B, H, T, S] tensor from the same generator state.
@@ -47,6 +52,7 @@ struct AttentionMasks {
     bool is_causal = false;                       ///< mask every key j > query i
     float dropout = 0.0f;                         ///< probability of dropping a weight, in [0, 1]
     Generator* gen = nullptr;                     ///< draws the dropout masks (needed if dropout > 0)
+    bool zero_padding_queries = false;            ///< self_attention: output 0 at padding queries (above)
 };
 
 /// Attention of q [B, T, D] over k, v [B, S, D], with num_heads heads of D / num_heads columns.

@@ -203,6 +203,53 @@ TEST_CASE("attention: leaving the zero rows at the end of dO out of backward cha
     }
 }
 
+TEST_CASE("self_attention: zero_padding_queries gives 0 and no gradient at padding queries; the rest keep their bits") {
+    // Padding at the end of sequence 0, in the middle and at the end of 1, none in 2. The oracle
+    // is the default op with dO zeroed at the padding queries: the flag must give its outputs at
+    // the real queries and its gradients bit for bit, with 0 at the padding queries, even though
+    // its dO there is not zero (it must be ignored). With and without dropout.
+    const int64_t B = 3, T = 9, D = 8, H = 2;
+    Tensor pad = zeros({B, T});
+    for (int64_t t : {6, 7, 8}) pad.data()[0 * T + t] = 1.0f;
+    for (int64_t t : {3, 8}) pad.data()[1 * T + t] = 1.0f;
+    Tensor qkv = param({B, T, 3 * D}, 60);
+    Tensor dout = param({B, T, D}, 61).detach(), dout_real = clone_data(dout);
+    for (int64_t n = 0; n < B * T; ++n)
+        if (pad.data()[n] != 0.0f) std::fill_n(dout_real.data() + n * D, D, 0.0f);
+    for (float p : {0.0f, 0.3f}) {
+        CAPTURE(p);
+        auto run = [&](bool zero_padding) {
+            qkv.zero_grad();
+            Generator gen(62);
+            AttentionMasks m;
+            m.key_padding_mask = pad;
+            m.dropout = p, m.gen = &gen;
+            m.zero_padding_queries = zero_padding;
+            Tensor out = self_attention(qkv, H, m);
+            out.backward(zero_padding ? dout : dout_real);
+            return std::vector<Tensor>{out.detach(), clone_data(qkv.grad())};
+        };
+        const std::vector<Tensor> plain = run(false), zeroed = run(true);
+        int64_t bad = 0;
+        for (int64_t n = 0; n < B * T; ++n)
+            for (int64_t c = 0; c < D; ++c)
+                bad += zeroed[0].data()[n * D + c] != (pad.data()[n] != 0.0f ? 0.0f : plain[0].data()[n * D + c]);
+        CHECK(bad == 0);
+        CHECK(bitwise_equal(zeroed[1], plain[1]));
+        for (int64_t n = 0; n < B * T; ++n)  // a padding query's q gets no gradient
+            if (pad.data()[n] != 0.0f)
+                for (int64_t c = 0; c < D; ++c) CHECK(zeroed[1].data()[n * 3 * D + c] == 0.0f);
+    }
+    CHECK_GRADCHECK(
+        [&](const std::vector<Tensor>& x) {
+            AttentionMasks m;
+            m.key_padding_mask = pad;
+            m.zero_padding_queries = true;
+            return self_attention(x[0], H, m);
+        },
+        {param({B, T, 3 * D}, 63)});
+}
+
 TEST_CASE("attention: gradcheck with masks and dropout") {
     const int64_t B = 2, T = 3, S = 5, D = 4, H = 2;
     Tensor q = param({B, T, D}, 9), k = param({B, S, D}, 10), v = param({B, S, D}, 11);
@@ -279,4 +326,11 @@ TEST_CASE("attention: errors name the op and the offending shapes or values") {
     CHECK(error_of([&] { self_attention(zeros({2, 3, 10}), 2); }) ==
           "[self_attention] qkv must have shape (B, T, 3D), got (2, 3, 10)");
     CHECK(error_of([&] { self_attention(zeros({0, 3, 12}), 2); }) == "[self_attention] empty input: qkv (0, 3, 12)");
+    AttentionMasks zero_padding;
+    zero_padding.zero_padding_queries = true;
+    CHECK(error_of([&] { self_attention(zeros({2, 3, 12}), 2, zero_padding); }) ==
+          "[self_attention] zero_padding_queries needs a key_padding_mask");
+    zero_padding.key_padding_mask = zeros({2, 5});
+    CHECK(error_of([&] { attention(q, k, k, 2, zero_padding); }) ==
+          "[attention] zero_padding_queries is for self_attention, where the key padding mask marks the queries too");
 }
