@@ -70,9 +70,10 @@ Tensor linear_op(const char* op, const Tensor& x, const Tensor& weight, const Te
     if (listed)
         for (size_t r = 0; r < listed->size(); ++r) {
             const int64_t n = (*listed)[r];
-            check(n >= 0 && n < N && (r == 0 || n > (*listed)[r - 1]), op,
-                  "rows must be ascending row numbers in [0, {}) (input {}), got {} at position {}{}", N, x.shape(), n,
-                  r, r == 0 ? "" : fmt::format(" after {}", (*listed)[r - 1]));
+            // NOTE: the message is only built for a bad row: check() would format its arguments for every row
+            if (n < 0 || n >= N || (r > 0 && n <= (*listed)[r - 1]))
+                fail(op, "rows must be ascending row numbers in [0, {}) (input {}), got {} at position {}{}", N,
+                     x.shape(), n, r, r == 0 ? "" : fmt::format(" after {}", (*listed)[r - 1]));
         }
 
     Shape out_shape = x.shape();
