@@ -185,6 +185,27 @@ TEST_CASE("parallel_for: with 2 threads, two chunks run at the same time, also r
     }
 }
 
+TEST_CASE("parallel_for: a worker that has stopped spinning and gone to sleep wakes for the next job") {
+    // Between calls a few microseconds apart the worker spins and never sleeps (parallel.cpp), so
+    // the other tests hardly reach the condition-variable path. Here each job comes 20 ms after
+    // the last, far past the 1 ms spin, and its two chunks must still run at the same time.
+    ThreadCount count(2);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        CAPTURE(attempt);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::atomic<int> started{0};
+        std::atomic<int> saw_other{0};
+        parallel_for(0, 2, 1, [&](int64_t, int64_t) {
+            ++started;
+            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+            while (started.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+            if (started.load() == 2) ++saw_other;
+        });
+        CHECK(saw_other.load() == 2);
+        if (saw_other.load() != 2) break;
+    }
+}
+
 TEST_CASE("parallel_for: a nested call runs inline on the chunk's thread, in chunk order") {
     ThreadCount count(4);
     CHECK(!in_parallel_region());
