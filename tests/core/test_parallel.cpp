@@ -20,6 +20,20 @@ using ag::testing::error_of;
 
 namespace {
 
+// parallel_for over two chunks, each waiting (up to 2 s) for the other to start: returns how many
+// saw the other start, which is 2 only if they ran at the same time, on two threads.
+int chunks_that_met() {
+    std::atomic<int> started{0};
+    std::atomic<int> saw_other{0};
+    parallel_for(0, 2, 1, [&](int64_t, int64_t) {
+        ++started;
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (started.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+        if (started.load() == 2) ++saw_other;
+    });
+    return saw_other.load();
+}
+
 // Sets the thread count for one test, and puts the previous one back after.
 class ThreadCount {
 public:
@@ -172,16 +186,9 @@ TEST_CASE("parallel_for: with 2 threads, two chunks run at the same time, also r
         CAPTURE(attempt);
         set_num_threads(1);
         set_num_threads(2);
-        std::atomic<int> started{0};
-        std::atomic<int> saw_other{0};
-        parallel_for(0, 2, 1, [&](int64_t, int64_t) {
-            ++started;
-            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-            while (started.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-            if (started.load() == 2) ++saw_other;
-        });
-        CHECK(saw_other.load() == 2);
-        if (saw_other.load() != 2) break;  // each failure costs the 2 s timeout
+        const int met = chunks_that_met();
+        CHECK(met == 2);
+        if (met != 2) break;  // each failure costs the 2 s timeout
     }
 }
 
@@ -193,16 +200,9 @@ TEST_CASE("parallel_for: a worker that has stopped spinning and gone to sleep wa
     for (int attempt = 0; attempt < 3; ++attempt) {
         CAPTURE(attempt);
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        std::atomic<int> started{0};
-        std::atomic<int> saw_other{0};
-        parallel_for(0, 2, 1, [&](int64_t, int64_t) {
-            ++started;
-            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-            while (started.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-            if (started.load() == 2) ++saw_other;
-        });
-        CHECK(saw_other.load() == 2);
-        if (saw_other.load() != 2) break;
+        const int met = chunks_that_met();
+        CHECK(met == 2);
+        if (met != 2) break;  // each failure costs the 2 s timeout
     }
 }
 
