@@ -144,15 +144,16 @@ std::vector<Node*> topological_order(Node* root) {
 // Whether `g` is the only handle to its buffer: no other tensor, view or node can see it.
 bool sole_owner(const Tensor& g) { return g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1; }
 
-// sum += g, elementwise (same shapes), on the threads; each element is one add, so the bits do not
-// depend on the split.
-void add_into(const Tensor& sum, const Tensor& g) {
-    float* s = sum.data();
-    const float* b = g.data();
-    parallel_for(0, g.numel(), kChunkFloats, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i) s[i] += b[i];
+// out[i] = a[i] + b[i] for i < n (out may be a), on the threads; each element is one add, so the
+// bits do not depend on the split.
+void add_floats(float* out, const float* a, const float* b, int64_t n) {
+    parallel_for(0, n, kChunkFloats, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) out[i] = a[i] + b[i];
     });
 }
+
+// sum += g, elementwise (same shapes).
+void add_into(const Tensor& sum, const Tensor& g) { add_floats(sum.data(), sum.data(), g.data(), g.numel()); }
 
 // grad(t) += g for a leaf. The first gradient becomes the leaf's grad: taken over when nothing
 // else can see its buffer (the usual case, e.g. embedding's fresh [V, D] gradient: no copy), else
@@ -169,12 +170,7 @@ void accumulate_leaf(TensorImpl& leaf, Tensor g) {
 // A node's pending output gradient plus one more contribution, out of place (pending may alias).
 Tensor add_gradients(const Tensor& pending, const Tensor& g) {
     Tensor sum = empty(g.shape());
-    const float* a = pending.data();
-    const float* b = g.data();
-    float* s = sum.data();
-    parallel_for(0, g.numel(), kChunkFloats, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i) s[i] = a[i] + b[i];
-    });
+    add_floats(sum.data(), pending.data(), g.data(), g.numel());
     return sum;
 }
 
